@@ -1,0 +1,67 @@
+#include "control/config_build.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "control/translate.h"
+#include "proto/config_yaml.h"
+
+namespace rwproxy::control {
+
+std::shared_ptr<const Snapshot> BuildSnapshot(const config::v1::Config& config, uint64_t version,
+                                              std::vector<FieldError>* errors) {
+  ConfigSpec spec = Translate(config, errors);
+  if (!errors->empty()) return nullptr;
+  return Compile(spec, version, errors);
+}
+
+namespace {
+bool ReadFile(const std::string& path, std::string* text, std::vector<std::string>* errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors->push_back(absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  *text = buffer.str();
+  return true;
+}
+
+bool ParseYaml(const std::string& path, const std::string& text, config::v1::Config* config,
+               yaml::SourceMap* map, std::vector<std::string>* errors) {
+  std::vector<yaml::YamlError> yaml_errors;
+  if (yaml::ParseConfig(text, config, map, &yaml_errors) && yaml_errors.empty()) return true;
+  for (const auto& e : yaml_errors) {
+    errors->push_back(yaml::FormatError(path, e.pos, e.field, e.message));
+  }
+  return false;
+}
+}  // namespace
+
+bool LoadYamlFile(const std::string& path, config::v1::Config* config,
+                  std::vector<std::string>* errors) {
+  std::string text;
+  yaml::SourceMap map;
+  return ReadFile(path, &text, errors) && ParseYaml(path, text, config, &map, errors);
+}
+
+
+std::shared_ptr<const Snapshot> LoadSnapshotFile(const std::string& path, uint64_t version,
+                                                 config::v1::Config* config,
+                                                 std::vector<std::string>* errors) {
+  std::string text;
+  if (!ReadFile(path, &text, errors)) return nullptr;
+  yaml::SourceMap map;
+  if (!ParseYaml(path, text, config, &map, errors)) return nullptr;
+  std::vector<FieldError> field_errors;
+  auto snapshot = BuildSnapshot(*config, version, &field_errors);
+  for (const auto& e : field_errors) {
+    errors->push_back(yaml::FormatError(path, yaml::Locate(map, e.field), e.field, e.message));
+  }
+  return snapshot;
+}
+
+}  // namespace rwproxy::control

@@ -1,0 +1,389 @@
+#include "control/translate.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace rwproxy::control {
+namespace {
+
+namespace v1 = ::rwproxy::config::v1;
+
+// Collects errors for one Translate call. Owned by Translate; single thread.
+class Errors {
+ public:
+  explicit Errors(std::vector<FieldError>* out) : out_(out) {}
+  void Add(std::string field, std::string message) {
+    out_->push_back({std::move(field), std::move(message)});
+  }
+
+ private:
+  std::vector<FieldError>* out_;
+};
+
+bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-'; }
+
+// RFC 9110 tchar.
+bool IsTokenChar(char c) {
+  return absl::ascii_isalnum(c) || absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+}
+
+bool IsToken(absl::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
+}
+
+bool HasCrLf(absl::string_view s) { return s.find_first_of("\r\n") != absl::string_view::npos; }
+
+bool HasSpaceOrControl(absl::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+  });
+}
+
+void CheckName(absl::string_view name, const std::string& path, Errors* errors) {
+  if (name.empty()) {
+    errors->Add(path, "name is required");
+  } else if (!std::all_of(name.begin(), name.end(), IsNameChar)) {
+    errors->Add(path, absl::StrCat("invalid name '", name, "': use letters, digits, '_', '.', '-'"));
+  }
+}
+
+// Parses "host:port", "[v6]:port" or, when !port_required, also "host" and "[v6]". On failure
+// returns false with the reason in *why.
+bool ParseHostPort(absl::string_view text, bool port_required, std::string* host, int* port,
+                   std::string* why) {
+  absl::string_view port_text;
+  bool has_port = false;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == absl::string_view::npos) return *why = "missing ']'", false;
+    *host = std::string(text.substr(1, close - 1));
+    in6_addr addr;
+    if (inet_pton(AF_INET6, host->c_str(), &addr) != 1) {
+      return *why = absl::StrCat("'", *host, "' is not an IPv6 address"), false;
+    }
+    absl::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest[0] != ':') return *why = "expected ':' after ']'", false;
+    has_port = !rest.empty();
+    if (has_port) port_text = rest.substr(1);
+  } else {
+    size_t colon = text.rfind(':');
+    has_port = colon != absl::string_view::npos;
+    *host = std::string(text.substr(0, has_port ? colon : text.size()));
+    if (has_port) port_text = text.substr(colon + 1);
+    if (host->find(':') != std::string::npos) {
+      return *why = "an IPv6 address needs brackets, e.g. [::1]:80", false;
+    }
+    if (host->empty()) return *why = "missing host", false;
+    if (!std::all_of(host->begin(), host->end(), IsNameChar)) {
+      return *why = absl::StrCat("invalid host '", *host, "'"), false;
+    }
+  }
+  if (!has_port) {
+    *port = 0;
+    if (port_required) return *why = "missing port (use host:port)", false;
+    return true;
+  }
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port_text, port) || *port < 1 || *port > 65535) {
+    return *why = absl::StrCat("port must be 1..65535, got '", port_text, "'"), false;
+  }
+  return true;
+}
+
+absl::Duration ParseDurationField(const std::string& text, absl::Duration fallback,
+                                  const std::string& path, Errors* errors) {
+  if (text.empty()) return fallback;
+  absl::Duration d;
+  if (std::none_of(text.begin(), text.end(), absl::ascii_isalpha)) {
+    errors->Add(path, absl::StrCat("duration '", text, "' needs a unit (e.g. 250ms, 1s, 2m)"));
+  } else if (!absl::ParseDuration(text, &d)) {
+    errors->Add(path, absl::StrCat("invalid duration '", text, "' (e.g. 250ms, 1s, 2m)"));
+  } else if (d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()) {
+    errors->Add(path, absl::StrCat("duration must be finite, got '", text, "'"));
+  } else if (d <= absl::ZeroDuration()) {
+    errors->Add(path, absl::StrCat("duration must be > 0, got '", text, "'"));
+  } else {
+    return d;
+  }
+  return fallback;
+}
+
+PoolSpec TranslatePool(const v1::Pool& pool, const std::string& path, Errors* errors) {
+  PoolSpec spec;
+  if (pool.has_max_connections()) {
+    spec.max_connections = pool.max_connections();
+    if (spec.max_connections < 1) errors->Add(path + ".max_connections", "must be >= 1");
+  }
+  if (pool.has_max_idle()) spec.max_idle = pool.max_idle();
+  if (pool.has_max_requests_per_connection()) {
+    spec.max_requests_per_connection = pool.max_requests_per_connection();
+  }
+  if (pool.has_max_pending()) spec.max_pending = pool.max_pending();
+  spec.idle_timeout =
+      ParseDurationField(pool.idle_timeout(), spec.idle_timeout, path + ".idle_timeout", errors);
+  return spec;
+}
+
+ClusterSpec TranslateCluster(const v1::Cluster& cluster, const std::string& path,
+                             Errors* errors) {
+  ClusterSpec spec;
+  spec.name = cluster.name();
+  CheckName(cluster.name(), path + ".name", errors);
+  if (cluster.endpoints().empty()) {
+    errors->Add(path + ".endpoints", "at least one endpoint is required");
+  }
+  absl::flat_hash_map<std::string, int> seen;
+  for (int i = 0; i < cluster.endpoints_size(); ++i) {
+    const std::string& text = cluster.endpoints(i);
+    std::string field = absl::StrCat(path, ".endpoints[", i, "]");
+    EndpointSpec endpoint;
+    int port = 0;
+    std::string why;
+    if (!ParseHostPort(text, /*port_required=*/true, &endpoint.host, &port, &why)) {
+      errors->Add(field, absl::StrCat("invalid endpoint '", text, "': ", why));
+      continue;
+    }
+    endpoint.port = static_cast<uint16_t>(port);
+    auto [it, inserted] =
+        seen.emplace(absl::StrCat(absl::AsciiStrToLower(endpoint.host), "|", port), i);
+    if (!inserted) {
+      errors->Add(field, absl::StrCat("duplicate endpoint '", text, "' (first at ", path,
+                                      ".endpoints[", it->second, "])"));
+      continue;
+    }
+    spec.endpoints.push_back(std::move(endpoint));
+  }
+  const std::string& lb = cluster.lb_policy();
+  if (lb.empty() || lb == "round_robin") {
+    spec.lb_policy = LbPolicy::kRoundRobin;
+  } else if (lb == "least_request") {
+    spec.lb_policy = LbPolicy::kLeastRequest;
+  } else if (lb == "random") {
+    spec.lb_policy = LbPolicy::kRandom;
+  } else {
+    errors->Add(path + ".lb_policy", absl::StrCat("unknown lb_policy '", lb,
+                                                  "' (use round_robin, least_request or random)"));
+  }
+  spec.connect_timeout = ParseDurationField(cluster.connect_timeout(), spec.connect_timeout,
+                                            path + ".connect_timeout", errors);
+  spec.pool = TranslatePool(cluster.pool(), path + ".pool", errors);
+  return spec;
+}
+
+void CheckPath(const std::string& value, const std::string& field, Errors* errors) {
+  if (value.empty() || value[0] != '/') {
+    errors->Add(field, absl::StrCat("must start with '/', got '", value, "'"));
+  } else if (HasSpaceOrControl(value)) {
+    errors->Add(field, "must not contain spaces or control characters");
+  }
+}
+
+MatchSpec TranslateMatch(const v1::Match& match, const std::string& path, Errors* errors) {
+  MatchSpec spec;
+  switch (match.path_case()) {
+    case v1::Match::kPathPrefix:
+      spec.kind = MatchSpec::Kind::kPrefix;
+      spec.path = match.path_prefix();
+      CheckPath(spec.path, path + ".path_prefix", errors);
+      break;
+    case v1::Match::kPathExact:
+      spec.kind = MatchSpec::Kind::kExact;
+      spec.path = match.path_exact();
+      CheckPath(spec.path, path + ".path_exact", errors);
+      break;
+    case v1::Match::kPathRegex:
+      spec.kind = MatchSpec::Kind::kRegex;
+      spec.path = match.path_regex();
+      if (spec.path.empty()) errors->Add(path + ".path_regex", "must not be empty");
+      break;
+    case v1::Match::PATH_NOT_SET:
+      errors->Add(path, "one of path_prefix, path_exact, path_regex is required");
+      break;
+  }
+  for (int i = 0; i < match.methods_size(); ++i) {
+    const std::string& method = match.methods(i);
+    std::string field = absl::StrCat(path, ".methods[", i, "]");
+    if (!IsToken(method) || absl::AsciiStrToUpper(method) != method) {
+      errors->Add(field, absl::StrCat("invalid method '", method,
+                                      "': use an uppercase HTTP token such as GET"));
+    } else if (std::find(spec.methods.begin(), spec.methods.end(), method) !=
+               spec.methods.end()) {
+      errors->Add(field, absl::StrCat("duplicate method '", method, "'"));
+    } else {
+      spec.methods.push_back(method);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> headers(match.headers().begin(),
+                                                           match.headers().end());
+  std::sort(headers.begin(), headers.end());  // map order is unspecified; keep output stable
+  for (const auto& [name, value] : headers) {
+    std::string field = absl::StrCat(path, ".headers.", name);
+    std::string lower = absl::AsciiStrToLower(name);
+    if (!IsToken(name)) {
+      errors->Add(field, absl::StrCat("invalid header name '", name, "'"));
+    } else if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+      errors->Add(field, "header value must not contain CR, LF or NUL");
+    } else if (std::any_of(spec.headers.begin(), spec.headers.end(),
+                           [&](const auto& h) { return h.first == lower; })) {
+      errors->Add(field, absl::StrCat("duplicate header '", lower,
+                                      "' (header names are case-insensitive)"));
+    } else {
+      spec.headers.emplace_back(std::move(lower), value);
+    }
+  }
+  std::sort(spec.headers.begin(), spec.headers.end());
+  return spec;
+}
+
+RewriteSpec TranslateRewrite(const v1::Route& route, const std::string& path, Errors* errors) {
+  RewriteSpec spec;
+  if (!route.has_rewrite()) return spec;
+  if (route.action_case() != v1::Route::kCluster &&
+      route.action_case() != v1::Route::ACTION_NOT_SET) {
+    errors->Add(path, "rewrite is only allowed on cluster routes");
+    return spec;
+  }
+  const v1::Rewrite& rewrite = route.rewrite();
+  if (!rewrite.path().empty()) {
+    if (HasSpaceOrControl(rewrite.path())) {
+      errors->Add(path + ".path", "must not contain spaces or control characters");
+    }
+    spec.path = rewrite.path();
+  }
+  if (!rewrite.prefix().empty()) {
+    if (!rewrite.path().empty()) {
+      errors->Add(path + ".prefix", "rewrite.path and rewrite.prefix are exclusive");
+    } else if (route.match().path_case() != v1::Match::kPathPrefix) {
+      errors->Add(path + ".prefix", "rewrite.prefix requires match.path_prefix");
+    } else if (HasSpaceOrControl(rewrite.prefix())) {
+      errors->Add(path + ".prefix", "must not contain spaces or control characters");
+    }
+    spec.prefix = rewrite.prefix();
+  }
+  if (!rewrite.host().empty()) {
+    std::string host, why;
+    int port = 0;
+    if (HasSpaceOrControl(rewrite.host())) {
+      errors->Add(path + ".host", "host must not contain spaces, CR or LF");
+    } else if (!ParseHostPort(rewrite.host(), /*port_required=*/false, &host, &port, &why)) {
+      errors->Add(path + ".host", absl::StrCat("invalid host '", rewrite.host(), "': ", why));
+    }
+    spec.host = rewrite.host();
+  }
+  return spec;
+}
+
+struct ClusterIndex {
+  absl::flat_hash_map<std::string, int> by_name;
+  std::vector<std::string> names;  // in config order, for messages
+};
+
+RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
+                         const ClusterIndex& clusters, Errors* errors) {
+  RouteSpec spec;
+  spec.name = route.name();
+  CheckName(route.name(), path + ".name", errors);
+  spec.match = TranslateMatch(route.match(), path + ".match", errors);
+  spec.rewrite = TranslateRewrite(route, path + ".rewrite", errors);
+  switch (route.action_case()) {
+    case v1::Route::kCluster:
+      if (route.cluster().empty()) {
+        errors->Add(path + ".cluster", "cluster name is required");
+      } else if (!clusters.by_name.contains(route.cluster())) {
+        std::string defined = clusters.names.empty() ? "none" : absl::StrJoin(clusters.names, ", ");
+        errors->Add(path + ".cluster",
+                    absl::StrCat("unknown cluster '", route.cluster(), "' (defined: ", defined, ")"));
+      }
+      spec.action = ClusterAction{route.cluster()};
+      break;
+    case v1::Route::kRedirect: {
+      const v1::Redirect& redirect = route.redirect();
+      RedirectSpec out;
+      out.location = redirect.location();
+      if (out.location.empty()) {
+        errors->Add(path + ".redirect.location", "location is required");
+      } else if (HasCrLf(out.location)) {
+        errors->Add(path + ".redirect.location", "location must not contain CR or LF");
+      }
+      int status = static_cast<int>(redirect.status());
+      if (redirect.status() == 0) {
+        status = 302;
+      } else if (status != 301 && status != 302 && status != 303 && status != 307 &&
+                 status != 308) {
+        errors->Add(path + ".redirect.status",
+                    absl::StrCat("status must be 301, 302, 303, 307 or 308, got ",
+                                 redirect.status()));
+      }
+      out.status = status;
+      spec.action = std::move(out);
+      break;
+    }
+    case v1::Route::kRespond: {
+      RespondSpec out;
+      out.body = route.respond().body();
+      uint32_t status = route.respond().status();
+      if (status == 0) status = 200;
+      if (status < 200 || status > 599) {
+        errors->Add(path + ".respond.status",
+                    absl::StrCat("status must be 200..599, got ", route.respond().status()));
+      }
+      out.status = static_cast<int>(std::min<uint32_t>(status, 999));
+      spec.action = std::move(out);
+      break;
+    }
+    case v1::Route::ACTION_NOT_SET:
+      errors->Add(path, "one of cluster, redirect, respond is required");
+      break;
+  }
+  spec.timeout = ParseDurationField(route.timeout(), spec.timeout, path + ".timeout", errors);
+  return spec;
+}
+
+}  // namespace
+
+ConfigSpec Translate(const config::v1::Config& config, std::vector<FieldError>* out) {
+  Errors errors(out);
+  ConfigSpec spec;
+  ClusterIndex clusters;
+  for (int i = 0; i < config.clusters_size(); ++i) {
+    std::string path = absl::StrCat("clusters[", i, "]");
+    const std::string& name = config.clusters(i).name();
+    spec.clusters.push_back(TranslateCluster(config.clusters(i), path, &errors));
+    if (name.empty()) continue;
+    auto [it, inserted] = clusters.by_name.emplace(name, i);
+    if (!inserted) {
+      errors.Add(path + ".name", absl::StrCat("duplicate cluster name '", name,
+                                              "' (first at clusters[", it->second, "])"));
+    } else {
+      clusters.names.push_back(name);
+    }
+  }
+  absl::flat_hash_map<std::string, int> routes;
+  for (int i = 0; i < config.routes_size(); ++i) {
+    std::string path = absl::StrCat("routes[", i, "]");
+    const std::string& name = config.routes(i).name();
+    spec.routes.push_back(TranslateRoute(config.routes(i), path, clusters, &errors));
+    if (name.empty()) continue;
+    auto [it, inserted] = routes.emplace(name, i);
+    if (!inserted) {
+      errors.Add(path + ".name", absl::StrCat("duplicate route name '", name,
+                                              "' (first at routes[", it->second, "])"));
+    }
+  }
+  return spec;
+}
+
+}  // namespace rwproxy::control

@@ -1,0 +1,28 @@
+// What a session needs from the worker it runs on: the current snapshot, the worker's
+// ClusterManager and counters, and whether the server is draining.
+//
+// Ownership: owned by the Worker; sessions hold a reference and must not outlive the worker's
+// io_context run. Thread-safety: the owning worker thread only (the worker swaps `snapshot` on
+// its own thread when a new config is published).
+#ifndef RWPROXY_SERVER_HTTP_WORKER_CONTEXT_H_
+#define RWPROXY_SERVER_HTTP_WORKER_CONTEXT_H_
+
+#include <memory>
+
+#include "server/config/snapshot.h"
+#include "server/stats/counters.h"
+#include "server/upstream/cluster_manager.h"
+
+namespace rwproxy {
+
+struct WorkerContext {
+  ClusterManager* clusters = nullptr;
+  ListenerCounters listener;
+  ServerCounters server;
+  std::shared_ptr<const Snapshot> snapshot;
+  bool draining = false;  // answer with Connection: close and end keep-alive loops
+};
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_HTTP_WORKER_CONTEXT_H_

@@ -1,0 +1,91 @@
+// The compiled, ordered route list of one config snapshot: matchers (prefix / exact / RE2 regex,
+// methods, headers) and rewrite actions, built once at config time. Matching a request costs no
+// compilation and no allocation except the rewritten target itself.
+//
+// Ownership: held by a Snapshot (immutable, shared by all workers through shared_ptr).
+// Thread-safety: Build() runs on the control thread; const methods may be called from any thread.
+#ifndef RWPROXY_SERVER_ROUTER_ROUTE_TABLE_H_
+#define RWPROXY_SERVER_ROUTER_ROUTE_TABLE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "boost/beast/http/fields.hpp"
+#include "re2/re2.h"
+#include "server/config/spec.h"
+#include "server/router/template.h"
+
+namespace rwproxy {
+
+struct CompiledRoute {
+  enum class Action { kCluster, kRedirect, kRespond };
+  std::string name;
+  MatchSpec::Kind kind = MatchSpec::Kind::kPrefix;
+  std::string path;              // prefix or exact path
+  std::unique_ptr<RE2> regex;    // kRegex only
+  int group_count = 0;           // capture groups the match offers ($1..$N)
+  std::vector<std::string> methods;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  Action action = Action::kCluster;
+  int cluster_index = -1;  // into Snapshot::clusters
+  std::string cluster_name;
+  std::optional<RewriteTemplate> path_rewrite;  // rewrite.path, or the redirect location
+  std::optional<std::string> prefix_rewrite;
+  std::optional<std::string> host_rewrite;
+  int status = 0;     // redirect or respond status
+  std::string body;   // respond body
+  absl::Duration timeout;
+};
+
+// What a request looks like to the router. `path` has no query; `query` is "" or starts with '?'.
+struct RouteRequest {
+  std::string_view method;
+  std::string_view path;
+  std::string_view query;
+  const boost::beast::http::fields* headers = nullptr;
+};
+
+struct RouteDecision {
+  const CompiledRoute* route = nullptr;  // null: no route matched
+  std::string target;  // the upstream request target (cluster) or the Location (redirect)
+};
+
+// Splits "/a/b?x=1" into path "/a/b" and query "?x=1".
+void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query);
+
+class RouteTable {
+ public:
+  // Compiles every route, appending each problem to *errors with its field path
+  // ("routes[2].match.path_regex"). cluster_index maps a cluster name to its index.
+  static RouteTable Build(const std::vector<RouteSpec>& routes,
+                          const absl::flat_hash_map<std::string, int>& cluster_index,
+                          std::vector<FieldError>* errors);
+
+  // First matching route, with its rewritten target computed.
+  RouteDecision Route(const RouteRequest& request) const;
+
+  // Like Route(), but records for every route tried why it did not match (for Explain).
+  struct Check {
+    std::string route;
+    bool matched = false;
+    std::string reason;
+  };
+  RouteDecision Explain(const RouteRequest& request, std::vector<Check>* checks) const;
+
+  size_t size() const { return routes_.size(); }
+
+ private:
+  RouteDecision Decide(const CompiledRoute& route, const RouteRequest& request,
+                       const std::string_view* groups) const;
+  std::vector<std::unique_ptr<CompiledRoute>> routes_;
+};
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_ROUTER_ROUTE_TABLE_H_

@@ -1,0 +1,87 @@
+#include "server/runtime/server.h"
+
+#include <condition_variable>
+
+namespace rwproxy {
+
+Server::Server(int workers) {
+  for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(i, &registry_));
+}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Listen(const boost::asio::ip::tcp::endpoint& endpoint) {
+  auto bind_to = endpoint;
+  std::string error;
+  for (auto& worker : workers_) {
+    if (!worker->Listen(bind_to, &error)) return absl::UnavailableError(error);
+    bind_to = worker->local_endpoint();  // port 0: the others join the port the first got
+  }
+  return absl::OkStatus();
+}
+
+boost::asio::ip::tcp::endpoint Server::local_endpoint() const {
+  return workers_.empty() ? boost::asio::ip::tcp::endpoint() : workers_[0]->local_endpoint();
+}
+
+void Server::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& worker : workers_) worker->Start();
+  started_ = true;
+}
+
+void Server::Publish(std::shared_ptr<const Snapshot> snapshot) {
+  std::lock_guard<std::mutex> publish_lock(mu_);
+  if (!started_) {  // the worker threads do not run yet: apply here
+    for (auto& worker : workers_) worker->ApplyNow(snapshot);
+    current_ = std::move(snapshot);
+    return;
+  }
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  size_t done = 0;
+  for (auto& worker : workers_) {
+    worker->Apply(snapshot, [&] {
+      std::lock_guard<std::mutex> lock(done_mu);
+      ++done;
+      done_cv.notify_one();
+    });
+  }
+  std::unique_lock<std::mutex> lock(done_mu);
+  done_cv.wait(lock, [&] { return done == workers_.size(); });
+  current_ = std::move(snapshot);
+}
+
+std::shared_ptr<const Snapshot> Server::current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+StatsSnapshot Server::CollectStats() {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t done = 0;
+  StatsSnapshot total;
+  for (auto& worker : workers_) {
+    worker->Collect([&](StatsSnapshot stats) {
+      std::lock_guard<std::mutex> lock(mu);
+      total.Merge(stats);
+      ++done;
+      cv.notify_one();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done == workers_.size(); });
+  return total;
+}
+
+void Server::BeginDrain() {
+  draining_ = true;
+  for (auto& worker : workers_) worker->BeginDrain();
+}
+
+void Server::Stop() {
+  for (auto& worker : workers_) worker->Stop();
+}
+
+}  // namespace rwproxy

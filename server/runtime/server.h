@@ -1,0 +1,50 @@
+// The data plane as a whole: N workers sharing one listening port (SO_REUSEPORT), the
+// process-wide endpoint registry, and the publisher that hands a new snapshot to every worker.
+//
+// Ownership: created by main (the composition root), lives for the process.
+// Thread-safety: Publish, CollectStats, current and BeginDrain may be called from any thread but
+// never from a worker thread (they wait for the workers).
+#ifndef RWPROXY_SERVER_RUNTIME_SERVER_H_
+#define RWPROXY_SERVER_RUNTIME_SERVER_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "server/runtime/worker.h"
+
+namespace rwproxy {
+
+class Server {
+ public:
+  explicit Server(int workers);
+  ~Server();
+
+  // Binds every worker to `endpoint` (port 0 picks one port for all).
+  absl::Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Posts the snapshot to every worker and returns once all of them serve it. Before Start() it
+  // applies it directly, so the first request already has a config.
+  void Publish(std::shared_ptr<const Snapshot> snapshot);
+  void Start();
+  StatsSnapshot CollectStats();
+  std::shared_ptr<const Snapshot> current() const;
+  void BeginDrain();
+  void Stop();
+
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  bool draining() const { return draining_; }
+
+ private:
+  EndpointRegistry registry_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  mutable std::mutex mu_;  // guards current_ and serialises Publish
+  std::shared_ptr<const Snapshot> current_;
+  bool started_ = false;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_RUNTIME_SERVER_H_

@@ -1,0 +1,120 @@
+#include "server/runtime/worker.h"
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "server/http/downstream_session.h"
+
+namespace rwproxy {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+asio::awaitable<void> RunSession(tcp::socket socket, WorkerContext& ctx) {
+  DownstreamSession session(std::move(socket), ctx);
+  co_await session.Run();
+}
+
+asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, WorkerContext& ctx) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+    asio::co_spawn(acceptor.get_executor(), RunSession(std::move(socket), ctx), asio::detached);
+  }
+}
+
+}  // namespace
+
+Worker::Worker(int index, EndpointRegistry* registry)
+    : index_(index), clusters_(io_.get_executor(), registry) {
+  ctx_.clusters = &clusters_;
+}
+
+Worker::~Worker() { Stop(); }
+
+bool Worker::Listen(const tcp::endpoint& endpoint, std::string* error) {
+  boost::system::error_code ec;
+  acceptor_.emplace(io_);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(acceptor_->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
+      ec.assign(errno, boost::system::system_category());
+    }
+  }
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    *error = absl::StrCat("cannot listen on ", endpoint.address().to_string(), ":",
+                          endpoint.port(), ": ", ec.message());
+    return false;
+  }
+  return true;
+}
+
+tcp::endpoint Worker::local_endpoint() const {
+  boost::system::error_code ec;
+  return acceptor_ ? acceptor_->local_endpoint(ec) : tcp::endpoint();
+}
+
+void Worker::Start() {
+  if (acceptor_) asio::co_spawn(io_, AcceptLoop(*acceptor_, ctx_), asio::detached);
+  ScheduleSweep();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::ScheduleSweep() {
+  sweep_timer_.expires_after(std::chrono::milliseconds(250));
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    clusters_.Sweep(Clock::now());
+    ScheduleSweep();
+  });
+}
+
+void Worker::Apply(std::shared_ptr<const Snapshot> snapshot, std::function<void()> done) {
+  asio::post(io_, [this, snapshot = std::move(snapshot), done = std::move(done)]() mutable {
+    clusters_.Apply(*snapshot);
+    ctx_.snapshot = std::move(snapshot);
+    done();
+  });
+}
+
+void Worker::ApplyNow(std::shared_ptr<const Snapshot> snapshot) {
+  clusters_.Apply(*snapshot);
+  ctx_.snapshot = std::move(snapshot);
+}
+
+void Worker::Collect(std::function<void(StatsSnapshot)> done) {
+  asio::post(io_, [this, done = std::move(done)] {
+    StatsSnapshot stats;
+    clusters_.Collect(ctx_.snapshot.get(), &stats);
+    stats.Add("proxy", ctx_.listener);
+    stats.Add(ctx_.server);
+    if (ctx_.snapshot) stats.config_version = ctx_.snapshot->version;
+    done(std::move(stats));
+  });
+}
+
+void Worker::BeginDrain() {
+  asio::post(io_, [this] { ctx_.draining = true; });
+}
+
+void Worker::Stop() {
+  if (!thread_.joinable()) return;
+  asio::post(io_, [this] {
+    boost::system::error_code ignored;
+    if (acceptor_) acceptor_->close(ignored);
+    sweep_timer_.cancel();
+    io_.stop();
+  });
+  thread_.join();
+}
+
+}  // namespace rwproxy

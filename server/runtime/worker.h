@@ -1,0 +1,58 @@
+// One worker thread: its io_context, its SO_REUSEPORT listening socket, its ClusterManager (pools)
+// and counters, and the snapshot it currently serves. Everything a connection touches lives here,
+// so the request path takes no lock.
+//
+// Ownership: owned by Server. Thread-safety: the public methods may be called from any thread;
+// they post to the worker's io_context and call back on the worker thread.
+#ifndef RWPROXY_SERVER_RUNTIME_WORKER_H_
+#define RWPROXY_SERVER_RUNTIME_WORKER_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "server/http/worker_context.h"
+#include "server/upstream/cluster_manager.h"
+
+namespace rwproxy {
+
+class Worker {
+ public:
+  Worker(int index, EndpointRegistry* registry);
+  ~Worker();
+
+  // Binds (SO_REUSEPORT) and starts the thread. Returns the bound endpoint or an error text.
+  bool Listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string* error);
+  void Start();
+
+  // Swaps the snapshot and reconciles pools on the worker thread, then calls done there.
+  void Apply(std::shared_ptr<const Snapshot> snapshot, std::function<void()> done);
+  // Before Start() only: applies on the calling thread.
+  void ApplyNow(std::shared_ptr<const Snapshot> snapshot);
+  // Collects counters on the worker thread and hands them to done there.
+  void Collect(std::function<void(StatsSnapshot)> done);
+  // Stop accepting; sessions answer with Connection: close and idle ones end.
+  void BeginDrain();
+  void Stop();
+
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  void ScheduleSweep();
+
+  int index_;
+  boost::asio::io_context io_{1};
+  ClusterManager clusters_;
+  WorkerContext ctx_;
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+  boost::asio::steady_timer sweep_timer_{io_};
+  std::thread thread_;
+};
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_RUNTIME_WORKER_H_

@@ -1,0 +1,94 @@
+#include "server/stats/counters.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace rwproxy {
+
+void ClusterCounters::CountResponse(unsigned status) {
+  ++rq_total;
+  if (status >= 500) ++rq_5xx;
+  else if (status >= 400) ++rq_4xx;
+  else if (status >= 300) ++rq_3xx;
+  else if (status >= 200) ++rq_2xx;
+}
+
+#define RW_ADD_COUNTER(name) map[#name] += c.name;
+
+void StatsSnapshot::Add(const std::string& cluster, const ClusterCounters& c) {
+  CounterMap& map = clusters[cluster];
+  RW_CLUSTER_COUNTERS(RW_ADD_COUNTER)
+}
+
+void StatsSnapshot::Add(const std::string& listener, const ListenerCounters& c) {
+  CounterMap& map = listeners[listener];
+  RW_LISTENER_COUNTERS(RW_ADD_COUNTER)
+}
+
+void StatsSnapshot::Add(const ServerCounters& c) {
+  CounterMap& map = server;
+  RW_SERVER_COUNTERS(RW_ADD_COUNTER)
+}
+
+#undef RW_ADD_COUNTER
+
+namespace {
+void MergeMap(const CounterMap& from, CounterMap* to) {
+  for (const auto& [name, value] : from) (*to)[name] += value;
+}
+}  // namespace
+
+void StatsSnapshot::Merge(const StatsSnapshot& other) {
+  for (const auto& [name, map] : other.clusters) MergeMap(map, &clusters[name]);
+  for (const auto& [name, map] : other.listeners) MergeMap(map, &listeners[name]);
+  MergeMap(other.server, &server);
+  config_version = std::max(config_version, other.config_version);
+}
+
+std::string StatsSnapshot::ToText() const {
+  std::string out;
+  for (const auto& [cluster, map] : clusters) {
+    for (const auto& [name, value] : map) absl::StrAppend(&out, "cluster.", cluster, ".", name, ": ", value, "\n");
+  }
+  for (const auto& [listener, map] : listeners) {
+    for (const auto& [name, value] : map) absl::StrAppend(&out, "listener.", listener, ".", name, ": ", value, "\n");
+  }
+  for (const auto& [name, value] : server) absl::StrAppend(&out, "server.", name, ": ", value, "\n");
+  absl::StrAppend(&out, "server.config_version: ", config_version, "\n");
+  return out;
+}
+
+std::string StatsSnapshot::ToPrometheus() const {
+  // Group by metric name so each gets one TYPE line.
+  std::map<std::string, std::string> families;
+  auto type_of = [](const std::string& name) {
+    return name == "upstream_cx_active" || name == "upstream_cx_idle" ||
+                   name == "downstream_cx_active"
+               ? "gauge"
+               : "counter";
+  };
+  for (const auto& [cluster, map] : clusters) {
+    for (const auto& [name, value] : map) {
+      absl::StrAppend(&families["rwproxy_cluster_" + name], "rwproxy_cluster_", name,
+                      "{cluster=\"", cluster, "\"} ", value, "\n");
+    }
+  }
+  for (const auto& [listener, map] : listeners) {
+    for (const auto& [name, value] : map) {
+      absl::StrAppend(&families["rwproxy_listener_" + name], "rwproxy_listener_", name,
+                      "{listener=\"", listener, "\"} ", value, "\n");
+    }
+  }
+  for (const auto& [name, value] : server) {
+    absl::StrAppend(&families["rwproxy_server_" + name], "rwproxy_server_", name, " ", value, "\n");
+  }
+  std::string out;
+  for (const auto& [family, lines] : families) {
+    std::string short_name = family.substr(family.find('_', 8) + 1);
+    absl::StrAppend(&out, "# TYPE ", family, " ", type_of(short_name), "\n", lines);
+  }
+  absl::StrAppend(&out, "# TYPE rwproxy_server_config_version gauge\nrwproxy_server_config_version ",
+                  config_version, "\n");
+  return out;
+}
+
+}  // namespace rwproxy

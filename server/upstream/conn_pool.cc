@@ -1,0 +1,211 @@
+#include "server/upstream/conn_pool.h"
+
+#include <algorithm>
+
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "boost/beast/core/error.hpp"
+
+namespace rwproxy {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+}  // namespace
+
+ConnPool::ConnPool(asio::any_io_executor executor, EndpointInfo endpoint,
+                   std::shared_ptr<EndpointShared> shared, PoolSpec spec)
+    : executor_(std::move(executor)),
+      endpoint_(std::move(endpoint)),
+      shared_(std::move(shared)),
+      spec_(spec) {}
+
+ConnPool::~ConnPool() {
+  for (auto& conn : idle_) Close(conn);
+  idle_.clear();
+}
+
+bool ConnPool::ReserveSlot() {
+  uint32_t current = shared_->connections.load(std::memory_order_relaxed);
+  while (current < spec_.max_connections) {
+    if (shared_->connections.compare_exchange_weak(current, current + 1,
+                                                   std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void ConnPool::ReleaseSlot() { shared_->connections.fetch_sub(1, std::memory_order_relaxed); }
+
+void ConnPool::Close(const std::shared_ptr<UpstreamConn>& conn) {
+  conn->idle = false;
+  ++conn->idle_epoch;
+  boost::system::error_code ignored;
+  conn->stream.socket().close(ignored);
+  ReleaseSlot();
+  WakeOneToConnect();
+}
+
+void ConnPool::WakeOneToConnect() {
+  if (waiters_.empty()) return;
+  Waiter* waiter = waiters_.front();
+  waiters_.pop_front();
+  waiter->may_connect = true;
+  waiter->timer.cancel();
+}
+
+std::shared_ptr<UpstreamConn> ConnPool::TakeIdle(Clock::time_point now) {
+  while (!idle_.empty()) {
+    std::shared_ptr<UpstreamConn> conn = std::move(idle_.back());
+    idle_.pop_back();
+    if (conn->idle_deadline <= now) {
+      Close(conn);
+      continue;
+    }
+    conn->idle = false;
+    ++conn->idle_epoch;
+    boost::system::error_code ignored;
+    conn->stream.socket().cancel(ignored);  // stop watching for an upstream close
+    return conn;
+  }
+  return nullptr;
+}
+
+asio::awaitable<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout) {
+  ++busy_;
+  auto conn = std::make_shared<UpstreamConn>(executor_);
+  conn->stream.expires_after(absl::ToChronoMilliseconds(timeout));
+  auto [ec] = co_await conn->stream.async_connect(endpoint_.address, kUseTuple);
+  if (ec) {
+    --busy_;
+    ReleaseSlot();
+    WakeOneToConnect();
+    ++counters->upstream_cx_connect_fail;
+    co_return Lease{nullptr, false,
+                    ec == boost::beast::error::timeout ? AcquireError::kConnectTimeout
+                                                       : AcquireError::kConnectFailed};
+  }
+  boost::system::error_code ignored;
+  conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+  ++counters->upstream_cx_total;
+  co_return Lease{std::move(conn), false, AcquireError::kNone};
+}
+
+asio::awaitable<Lease> ConnPool::Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
+                                         Clock::time_point deadline, bool fresh_only) {
+  if (!fresh_only) {
+    if (auto conn = TakeIdle(Clock::now())) {
+      ++busy_;
+      ++counters->upstream_rq_reused;
+      co_return Lease{std::move(conn), true, AcquireError::kNone};
+    }
+  }
+  if (ReserveSlot()) co_return co_await Connect(counters, connect_timeout);
+  if (waiters_.size() >= spec_.max_pending) {
+    ++counters->upstream_rq_overflow;
+    co_return Lease{nullptr, false, AcquireError::kOverflow};
+  }
+  Waiter waiter(executor_);
+  waiter.timer.expires_at(deadline);
+  waiters_.push_back(&waiter);
+  co_await waiter.timer.async_wait(kUseTuple);
+  auto it = std::find(waiters_.begin(), waiters_.end(), &waiter);
+  if (it != waiters_.end()) waiters_.erase(it);  // timed out: still queued
+  if (waiter.conn) {
+    ++counters->upstream_rq_reused;
+    co_return Lease{std::move(waiter.conn), true, AcquireError::kNone};  // stayed busy
+  }
+  if (waiter.may_connect && ReserveSlot()) co_return co_await Connect(counters, connect_timeout);
+  ++counters->upstream_rq_overflow;
+  co_return Lease{nullptr, false, AcquireError::kOverflow};
+}
+
+void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
+                       std::chrono::milliseconds keep_alive_hint) {
+  bool under_limit = spec_.max_requests_per_connection == 0 ||
+                     conn->requests < spec_.max_requests_per_connection;
+  if (reusable && under_limit && !draining_ && conn->buffer.size() == 0) {
+    if (!waiters_.empty()) {  // hand it over; it stays busy
+      Waiter* waiter = waiters_.front();
+      waiters_.pop_front();
+      waiter->conn = std::move(conn);
+      waiter->timer.cancel();
+      return;
+    }
+    --busy_;
+    if (idle_.size() < spec_.max_idle) {
+      MakeIdle(std::move(conn), keep_alive_hint);
+      return;
+    }
+    Close(conn);
+    return;
+  }
+  --busy_;
+  Close(conn);
+}
+
+void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn,
+                        std::chrono::milliseconds keep_alive_hint) {
+  auto keep = absl::ToChronoMilliseconds(spec_.idle_timeout);
+  if (keep_alive_hint.count() > 0) {
+    // Close before the upstream does: a second early (half the hint for short hints).
+    auto margin = std::min(std::chrono::milliseconds(1000), keep_alive_hint / 2);
+    keep = std::min(keep, keep_alive_hint - margin);
+  }
+  conn->idle = true;
+  ++conn->idle_epoch;
+  conn->idle_deadline = Clock::now() + keep;
+  WatchIdle(conn);
+  idle_.push_back(std::move(conn));
+}
+
+void ConnPool::WatchIdle(const std::shared_ptr<UpstreamConn>& conn) {
+  uint64_t epoch = conn->idle_epoch;
+  conn->stream.socket().async_wait(
+      tcp::socket::wait_read, [this, conn, epoch](const boost::system::error_code&) {
+        // Reused or closed meanwhile: not ours to touch (the pool may even be gone).
+        if (!conn->idle || conn->idle_epoch != epoch) return;
+        // Readable while idle: the upstream closed it (or sent bytes nobody asked for).
+        RemoveIdle(conn.get());
+      });
+}
+
+void ConnPool::RemoveIdle(UpstreamConn* conn) {
+  auto it = std::find_if(idle_.begin(), idle_.end(),
+                         [conn](const auto& c) { return c.get() == conn; });
+  if (it == idle_.end()) return;
+  std::shared_ptr<UpstreamConn> owned = std::move(*it);
+  idle_.erase(it);
+  Close(owned);
+}
+
+void ConnPool::Sweep(Clock::time_point now) {
+  for (size_t i = 0; i < idle_.size();) {
+    if (idle_[i]->idle_deadline <= now) {
+      std::shared_ptr<UpstreamConn> conn = std::move(idle_[i]);
+      idle_.erase(idle_.begin() + i);
+      Close(conn);
+    } else {
+      ++i;
+    }
+  }
+  // Capacity may have been freed by another worker's pool for the same endpoint.
+  uint32_t open = shared_->connections.load(std::memory_order_relaxed);
+  for (uint32_t free = open < spec_.max_connections ? spec_.max_connections - open : 0;
+       free > 0 && !waiters_.empty(); --free) {
+    WakeOneToConnect();
+  }
+}
+
+void ConnPool::Drain() {
+  draining_ = true;
+  while (!idle_.empty()) {
+    std::shared_ptr<UpstreamConn> conn = std::move(idle_.back());
+    idle_.pop_back();
+    Close(conn);
+  }
+}
+
+}  // namespace rwproxy

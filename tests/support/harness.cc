@@ -1,0 +1,209 @@
+#include "tests/support/harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gtest/gtest.h"
+#include "tests/support/wait.h"
+
+#ifndef RWPROXY_BIN
+#error "RWPROXY_BIN must name the rwproxy binary"
+#endif
+#ifndef RWUPSTREAM_BIN
+#error "RWUPSTREAM_BIN must name the rwupstream binary"
+#endif
+
+namespace rwtest {
+
+std::string RwproxyBinary() { return RWPROXY_BIN; }
+std::string RwupstreamBinary() { return RWUPSTREAM_BIN; }
+
+absl::StatusOr<uint16_t> UnusedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return absl::InternalError(absl::StrCat("bind: ", std::strerror(errno)));
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ProxyHarness::ProxyHarness() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/rwit.XXXXXX");
+  if (mkdtemp(templ.data()) != nullptr) dir_ = templ;
+}
+
+ProxyHarness::~ProxyHarness() {
+  proxy_.Stop();
+  for (auto& [name, upstream] : upstreams_) {
+    upstream.stats_conn.reset();
+    upstream.process.Stop();
+  }
+  if (dir_.empty()) return;
+  if (::testing::Test::HasFailure()) {
+    std::cerr << "[harness] kept " << dir_ << "\n" << Logs();
+  } else {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+absl::StatusOr<uint16_t> ProxyHarness::StartUpstream(const std::string& name,
+                                                     const std::vector<std::string>& extra_args) {
+  if (dir_.empty()) return absl::InternalError("no temp dir");
+  const std::string ports_file = absl::StrCat(dir_, "/upstream-", name, ".ports");
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--ports-file",
+                                   ports_file, "--name",      name};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto process =
+      Process::Spawn(RwupstreamBinary(), args, absl::StrCat(dir_, "/upstream-", name, ".log"));
+  if (!process.ok()) return process.status();
+  Upstream& upstream = upstreams_[name];
+  upstream.process = std::move(*process);
+  auto ports = WaitForPortsFile(ports_file, {"upstream"}, kStartTimeout, &upstream.process);
+  if (!ports.ok()) return ports.status();
+  upstream.port = ports->at("upstream");
+  addresses_[name] = upstream.port;
+  auto conn = HttpConnection::Connect(upstream.port);
+  if (!conn.ok()) return conn.status();
+  upstream.stats_conn = std::move(*conn);
+  return upstream.port;
+}
+
+void ProxyHarness::SetAddress(const std::string& name, uint16_t port) { addresses_[name] = port; }
+
+std::string ProxyHarness::Expand(std::string_view config_template) const {
+  std::vector<std::pair<std::string, std::string>> replacements;
+  for (const auto& [name, port] : addresses_) {
+    replacements.emplace_back(absl::StrCat("{{", name, "}}"), absl::StrCat("127.0.0.1:", port));
+  }
+  return absl::StrReplaceAll(absl::string_view(config_template.data(), config_template.size()),
+                             replacements);
+}
+
+absl::StatusOr<std::string> ProxyHarness::WriteConfig(std::string_view config_template) {
+  if (dir_.empty()) return absl::InternalError("no temp dir");
+  const std::string path = absl::StrCat(dir_, "/routes.yaml");
+  std::ofstream out(path, std::ios::trunc);
+  out << Expand(config_template);
+  if (!out.flush()) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return path;
+}
+
+absl::Status ProxyHarness::StartProxy(std::string_view config_template,
+                                      const std::vector<std::string>& extra_args) {
+  auto config = WriteConfig(config_template);
+  if (!config.ok()) return config.status();
+  const std::string ports_file = absl::StrCat(dir_, "/proxy.ports");
+  std::vector<std::string> args = {"--config",     *config,       "--listen",  "127.0.0.1:0",
+                                   "--admin",      "127.0.0.1:0", "--control", "127.0.0.1:0",
+                                   "--ports-file", ports_file};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  if (std::find(extra_args.begin(), extra_args.end(), "--workers") == extra_args.end()) {
+    args.insert(args.end(), {"--workers", "2"});
+  }
+  auto process = Process::Spawn(RwproxyBinary(), args, absl::StrCat(dir_, "/proxy.log"));
+  if (!process.ok()) return process.status();
+  proxy_ = std::move(*process);
+  auto ports = WaitForPortsFile(ports_file, {"proxy", "admin"}, kStartTimeout, &proxy_);
+  if (!ports.ok()) return ports.status();
+  proxy_port_ = ports->at("proxy");
+  admin_port_ = ports->at("admin");
+  auto ready = WaitFor(
+      [&] {
+        auto res = Fetch(admin_port_, "GET", "/ready");
+        return res.ok() && res->status == 200;
+      },
+      kStartTimeout, "rwproxy GET /ready -> 200");
+  if (!ready) {
+    return absl::DeadlineExceededError(absl::StrCat(ready.message(), "\n", Logs()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<int, std::string>> ProxyHarness::RunProxyToExit(
+    std::string_view config_template, const std::vector<std::string>& extra_args,
+    std::chrono::milliseconds timeout) {
+  auto config = WriteConfig(config_template);
+  if (!config.ok()) return config.status();
+  std::vector<std::string> args = {"--config", *config,       "--listen",  "127.0.0.1:0",
+                                   "--admin",  "127.0.0.1:0", "--control", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  const std::string log = absl::StrCat(dir_, "/proxy-exit.log");
+  auto process = Process::Spawn(RwproxyBinary(), args, log);
+  if (!process.ok()) return process.status();
+  auto exited = WaitFor([&] { return !process->Alive(); }, timeout, "rwproxy to exit by itself");
+  if (!exited) {
+    process->Stop();
+    return absl::DeadlineExceededError(exited.message());
+  }
+  return std::make_pair(process->exit_code().value_or(-1), ReadFileTail(log));
+}
+
+uint16_t ProxyHarness::upstream_port(const std::string& name) const {
+  auto it = addresses_.find(name);
+  return it == addresses_.end() ? 0 : it->second;
+}
+
+absl::StatusOr<int64_t> ProxyHarness::Counter(std::string_view name) const {
+  return FetchCounter(admin_port_, name);
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> ProxyHarness::UpstreamStats(
+    const std::string& name) {
+  auto it = upstreams_.find(name);
+  if (it == upstreams_.end()) return absl::NotFoundError(absl::StrCat("no upstream ", name));
+  Upstream& upstream = it->second;
+  absl::StatusOr<HttpResponse> res = absl::UnavailableError("not sent");
+  if (upstream.stats_conn != nullptr) res = upstream.stats_conn->Send("GET", "/__stats");
+  if (!res.ok() || !res->keep_alive) {
+    // The upstream dropped the connection (fault flags): one more on a fresh connection.
+    auto conn = HttpConnection::Connect(upstream.port);
+    if (!conn.ok()) return conn.status();
+    upstream.stats_conn = std::move(*conn);
+    if (!res.ok()) res = upstream.stats_conn->Send("GET", "/__stats");
+  }
+  if (!res.ok()) return res.status();
+  std::map<std::string, int64_t> out;
+  for (const auto& [key, value] : ParseKeyValues(res->body)) {
+    int64_t n = 0;
+    if (absl::SimpleAtoi(value, &n)) out[key] = n;
+  }
+  if (!out.count("connections") || !out.count("requests")) {
+    return absl::DataLossError(absl::StrCat("bad /__stats body: ", res->body));
+  }
+  return out;
+}
+
+std::string ProxyHarness::Logs() const {
+  std::string out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (entry.path().extension() != ".log") continue;
+    absl::StrAppend(&out, "---- ", entry.path().filename().string(), " ----\n",
+                    ReadFileTail(entry.path().string(), 3000), "\n");
+  }
+  return out;
+}
+
+}  // namespace rwtest

@@ -1,0 +1,98 @@
+// Starts real rwupstream and rwproxy processes on loopback for one integration test: writes the
+// config into a private temp dir, waits for the ports files and /ready, and stops everything (by
+// pid) at the end. On a failed test it keeps the dir and prints the tail of every log.
+//
+// Ownership: the test fixture owns one ProxyHarness, which owns the processes and the temp dir.
+// Thread-safety: the test's main thread only (the port getters are safe to read from any thread
+// once the processes have started).
+#ifndef RWPROXY_TESTS_SUPPORT_HARNESS_H_
+#define RWPROXY_TESTS_SUPPORT_HARNESS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+
+namespace rwtest {
+
+// Paths of the binaries under test (compile definitions of rw_test_support).
+std::string RwproxyBinary();
+std::string RwupstreamBinary();
+
+// A port on 127.0.0.1 that nothing listens on (bound, read, closed).
+absl::StatusOr<uint16_t> UnusedPort();
+
+class ProxyHarness {
+ public:
+  static constexpr std::chrono::milliseconds kStartTimeout{10000};
+
+  ProxyHarness();
+  ~ProxyHarness();
+  ProxyHarness(const ProxyHarness&) = delete;
+  ProxyHarness& operator=(const ProxyHarness&) = delete;
+
+  // Starts `rwupstream --name NAME` (plus `extra_args`) and returns its port. In configs,
+  // "{{NAME}}" then expands to "127.0.0.1:PORT".
+  absl::StatusOr<uint16_t> StartUpstream(const std::string& name,
+                                         const std::vector<std::string>& extra_args = {});
+  // Names an address for "{{NAME}}" without starting anything (e.g. a closed port).
+  void SetAddress(const std::string& name, uint16_t port);
+
+  // Expands `config_template`, writes routes.yaml and starts rwproxy on ephemeral ports (adds
+  // "--workers 2" unless `extra_args` has --workers); returns once GET /ready answers 200.
+  absl::Status StartProxy(std::string_view config_template,
+                          const std::vector<std::string>& extra_args = {});
+
+  // Runs rwproxy with the expanded config and `extra_args`, expecting it to exit by itself within
+  // `timeout`. Returns {exit code, log}.
+  absl::StatusOr<std::pair<int, std::string>> RunProxyToExit(
+      std::string_view config_template, const std::vector<std::string>& extra_args,
+      std::chrono::milliseconds timeout = kStartTimeout);
+
+  // "{{NAME}}" -> "127.0.0.1:PORT" for every upstream / address known so far.
+  std::string Expand(std::string_view config_template) const;
+
+  uint16_t proxy_port() const { return proxy_port_; }
+  uint16_t admin_port() const { return admin_port_; }
+  uint16_t upstream_port(const std::string& name) const;
+  Process& proxy() { return proxy_; }
+  const std::string& dir() const { return dir_; }
+
+  // A proxy counter from admin /stats ("cluster.app.upstream_cx_total").
+  absl::StatusOr<int64_t> Counter(std::string_view name) const;
+  // rwupstream NAME's /__stats as numbers ("connections", "requests"), fetched over one kept-alive
+  // connection opened at start, so fetching adds no connection of its own.
+  absl::StatusOr<std::map<std::string, int64_t>> UpstreamStats(const std::string& name);
+
+  // The tail of every child's log, for failure messages.
+  std::string Logs() const;
+
+ private:
+  struct Upstream {
+    Process process;
+    uint16_t port = 0;
+    std::unique_ptr<HttpConnection> stats_conn;
+  };
+
+  absl::StatusOr<std::string> WriteConfig(std::string_view config_template);
+
+  std::string dir_;
+  std::map<std::string, uint16_t> addresses_;
+  std::map<std::string, Upstream> upstreams_;
+  Process proxy_;
+  uint16_t proxy_port_ = 0;
+  uint16_t admin_port_ = 0;
+};
+
+}  // namespace rwtest
+
+#endif  // RWPROXY_TESTS_SUPPORT_HARNESS_H_
