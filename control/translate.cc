@@ -36,7 +36,8 @@ bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' 
 
 // RFC 9110 tchar.
 bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(c) || absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+  return absl::ascii_isalnum(c) ||
+         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
 }
 
 bool IsToken(absl::string_view s) {
@@ -46,16 +47,16 @@ bool IsToken(absl::string_view s) {
 bool HasCrLf(absl::string_view s) { return s.find_first_of("\r\n") != absl::string_view::npos; }
 
 bool HasSpaceOrControl(absl::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
-  });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == '\x7f'; });
 }
 
 void CheckName(absl::string_view name, const std::string& path, Errors* errors) {
   if (name.empty()) {
     errors->Add(path, "name is required");
   } else if (!std::all_of(name.begin(), name.end(), IsNameChar)) {
-    errors->Add(path, absl::StrCat("invalid name '", name, "': use letters, digits, '_', '.', '-'"));
+    errors->Add(path,
+                absl::StrCat("invalid name '", name, "': use letters, digits, '_', '.', '-'"));
   }
 }
 
@@ -137,8 +138,7 @@ PoolSpec TranslatePool(const v1::Pool& pool, const std::string& path, Errors* er
   return spec;
 }
 
-ClusterSpec TranslateCluster(const v1::Cluster& cluster, const std::string& path,
-                             Errors* errors) {
+ClusterSpec TranslateCluster(const v1::Cluster& cluster, const std::string& path, Errors* errors) {
   ClusterSpec spec;
   spec.name = cluster.name();
   CheckName(cluster.name(), path + ".name", errors);
@@ -219,8 +219,7 @@ MatchSpec TranslateMatch(const v1::Match& match, const std::string& path, Errors
     if (!IsToken(method) || absl::AsciiStrToUpper(method) != method) {
       errors->Add(field, absl::StrCat("invalid method '", method,
                                       "': use an uppercase HTTP token such as GET"));
-    } else if (std::find(spec.methods.begin(), spec.methods.end(), method) !=
-               spec.methods.end()) {
+    } else if (std::find(spec.methods.begin(), spec.methods.end(), method) != spec.methods.end()) {
       errors->Add(field, absl::StrCat("duplicate method '", method, "'"));
     } else {
       spec.methods.push_back(method);
@@ -304,8 +303,8 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
         errors->Add(path + ".cluster", "cluster name is required");
       } else if (!clusters.by_name.contains(route.cluster())) {
         std::string defined = clusters.names.empty() ? "none" : absl::StrJoin(clusters.names, ", ");
-        errors->Add(path + ".cluster",
-                    absl::StrCat("unknown cluster '", route.cluster(), "' (defined: ", defined, ")"));
+        errors->Add(path + ".cluster", absl::StrCat("unknown cluster '", route.cluster(),
+                                                    "' (defined: ", defined, ")"));
       }
       spec.action = ClusterAction{route.cluster()};
       break;
@@ -323,9 +322,9 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
         status = 302;
       } else if (status != 301 && status != 302 && status != 303 && status != 307 &&
                  status != 308) {
-        errors->Add(path + ".redirect.status",
-                    absl::StrCat("status must be 301, 302, 303, 307 or 308, got ",
-                                 redirect.status()));
+        errors->Add(
+            path + ".redirect.status",
+            absl::StrCat("status must be 301, 302, 303, 307 or 308, got ", redirect.status()));
       }
       out.status = status;
       spec.action = std::move(out);
@@ -379,8 +378,8 @@ ConfigSpec Translate(const config::v1::Config& config, std::vector<FieldError>* 
     if (name.empty()) continue;
     auto [it, inserted] = routes.emplace(name, i);
     if (!inserted) {
-      errors.Add(path + ".name", absl::StrCat("duplicate route name '", name,
-                                              "' (first at routes[", it->second, "])"));
+      errors.Add(path + ".name", absl::StrCat("duplicate route name '", name, "' (first at routes[",
+                                              it->second, "])"));
     }
   }
   return spec;

@@ -330,8 +330,8 @@ bool Parser::ParseScalar(const YAML::Node& node, const FieldDescriptor* field,
         names.push_back(field->enum_type()->value(i)->name());
       }
       Error(node, path,
-            absl::StrCat("unknown value '", text, "' (expected one of: ",
-                         absl::StrJoin(names, ", "), ")"));
+            absl::StrCat("unknown value '", text,
+                         "' (expected one of: ", absl::StrJoin(names, ", "), ")"));
       return false;
     }
     default:

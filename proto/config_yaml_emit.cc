@@ -26,8 +26,9 @@ using google::protobuf::Reflection;
 // knows the schema, would not need it. yaml-cpp quotes everything else that needs it.
 bool LooksTyped(const std::string& s) {
   if (s.empty()) return true;
-  static constexpr const char* kWords[] = {"true", "false", "yes", "no", "on", "off", "y", "n",
-                                           "null", "~",    ".inf", "-.inf", "+.inf", ".nan"};
+  static constexpr const char* kWords[] = {"true", "false", "yes",   "no",   "on",
+                                           "off",  "y",     "n",     "null", "~",
+                                           ".inf", "-.inf", "+.inf", ".nan"};
   std::string lower = absl::AsciiStrToLower(s);
   for (const char* word : kWords) {
     if (lower == word) return true;
@@ -37,7 +38,8 @@ bool LooksTyped(const std::string& s) {
   if (absl::SimpleAtod(s, &d)) return true;
   bool numeric_start = absl::ascii_isdigit(s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
   return numeric_start && std::all_of(s.begin(), s.end(), [](char c) {
-           return absl::ascii_isxdigit(c) || std::string_view("xXoO_.+-").find(c) != std::string_view::npos;
+           return absl::ascii_isxdigit(c) ||
+                  std::string_view("xXoO_.+-").find(c) != std::string_view::npos;
          });
 }
 

@@ -3,11 +3,9 @@
 // that wires control/ to server/.
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -15,80 +13,59 @@
 #include "boost/asio/signal_set.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "control/config_build.h"
+#include "control/config_store.h"
+#include "control/control_server.h"
 #include "server/admin/admin_server.h"
+#include "server/main_flags.h"
 #include "server/runtime/server.h"
 
 namespace {
-
-using boost::asio::ip::tcp;
-
-struct Flags {
-  std::string config;
-  std::string listen = "0.0.0.0:15001";
-  std::string admin = "127.0.0.1:15000";
-  int workers = 0;
-  std::string ports_file;
-  std::string drain_timeout = "20s";
-};
-
-bool ParseAddress(const std::string& text, tcp::endpoint* out, std::string* error) {
-  size_t colon = text.rfind(':');
-  uint32_t port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(colon + 1), &port) ||
-      port > 65535) {
-    *error = absl::StrCat("'", text, "' is not host:port");
-    return false;
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(host, ec);
-  if (ec) {
-    *error = absl::StrCat("'", host, "' is not an IP address");
-    return false;
-  }
-  *out = tcp::endpoint(address, static_cast<uint16_t>(port));
-  return true;
-}
-
-std::string Format(const tcp::endpoint& e) {
-  return e.address().is_v6() ? absl::StrCat("[", e.address().to_string(), "]:", e.port())
-                             : absl::StrCat(e.address().to_string(), ":", e.port());
-}
-
-bool WritePortsFile(const std::string& path, const std::vector<std::string>& lines) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    for (const auto& line : lines) out << line << "\n";
-    if (!out) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "rwproxy: %s\n", message.c_str());
   return 1;
 }
 
+// The first live config: the state restored from --state-dir, else --config (version 1).
+// Returns false (after printing why) when neither gives one.
+bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore* store) {
+  auto restored = store->Restore();
+  if (restored.ok()) {
+    std::fprintf(stderr, "rwproxy: restored config version %llu from %s (it wins over --config %s)\n",
+                 static_cast<unsigned long long>(*restored), flags.state_dir.c_str(),
+                 flags.config.c_str());
+    return true;
+  }
+  if (absl::IsDataLoss(restored.status())) {
+    std::fprintf(stderr, "rwproxy: cannot restore the saved state: %s; falling back to --config %s\n",
+                 std::string(restored.status().message()).c_str(), flags.config.c_str());
+  } else if (!absl::IsNotFound(restored.status())) {
+    Fail(std::string(restored.status().message()));
+    return false;
+  }
+  rwproxy::config::v1::Config config;
+  std::vector<std::string> errors;
+  if (!rwproxy::control::LoadSnapshotFile(flags.config, 1, &config, &errors)) {
+    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+    Fail(absl::StrCat("invalid config ", flags.config, " (", errors.size(), " error",
+                      errors.size() == 1 ? "" : "s", "); not starting"));
+    return false;
+  }
+  auto applied = store->Apply(config, {.description = "--config " + flags.config});
+  if (!applied.ok()) {
+    Fail(absl::StrCat("cannot apply --config ", flags.config, ": ", applied.status().message()));
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags flags;
+  rwproxy::Flags flags;
   CLI::App app{"rwproxy: HTTP/1.1 sidecar reverse proxy with pooled upstream connections"};
   app.set_version_flag("--version", std::string("rwproxy ") + RWPROXY_VERSION);
-  app.add_option("--config", flags.config, "routes.yaml: clusters and routes to serve")->required();
-  app.add_option("--listen", flags.listen, "proxy listener host:port")->capture_default_str();
-  app.add_option("--admin", flags.admin, "admin listener (/ready /healthz /stats /metrics)")
-      ->capture_default_str();
-  app.add_option("--workers", flags.workers, "worker threads (default: hardware threads)")
-      ->check(CLI::Range(0, 256));
-  app.add_option("--ports-file", flags.ports_file,
-                 "once listening, write the bound addresses here (lines 'proxy ADDR', 'admin ADDR')");
-  app.add_option("--drain-timeout", flags.drain_timeout,
-                 "on SIGTERM: fail /ready, close keep-alive connections after their response, "
-                 "exit after this long (a second SIGTERM exits at once)")
-      ->capture_default_str();
+  rwproxy::RegisterFlags(&app, &flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -96,40 +73,55 @@ int main(int argc, char** argv) {
   }
 
   absl::Duration drain_timeout;
-  if (!absl::ParseDuration(flags.drain_timeout, &drain_timeout) || drain_timeout < absl::ZeroDuration()) {
+  if (!absl::ParseDuration(flags.drain_timeout, &drain_timeout) ||
+      drain_timeout < absl::ZeroDuration()) {
     return Fail("--drain-timeout: '" + flags.drain_timeout + "' is not a duration such as 20s");
   }
-  tcp::endpoint listen_endpoint, admin_endpoint;
-  std::string error;
-  if (!ParseAddress(flags.listen, &listen_endpoint, &error)) return Fail("--listen: " + error);
-  if (!ParseAddress(flags.admin, &admin_endpoint, &error)) return Fail("--admin: " + error);
+  auto listen_endpoint = rwproxy::ParseAddress(flags.listen);
+  if (!listen_endpoint.ok()) return Fail("--listen: " + std::string(listen_endpoint.status().message()));
+  auto admin_endpoint = rwproxy::ParseAddress(flags.admin);
+  if (!admin_endpoint.ok()) return Fail("--admin: " + std::string(admin_endpoint.status().message()));
+  const bool has_token = !flags.control_token_file.empty();
+  if (auto status = rwproxy::CheckControlAddress(flags.control, has_token); !status.ok()) {
+    return Fail("--control: " + std::string(status.message()));
+  }
+  std::string token;
+  if (has_token) {
+    auto read = rwproxy::ReadTokenFile(flags.control_token_file);
+    if (!read.ok()) return Fail("--control-token-file: " + std::string(read.status().message()));
+    token = *read;
+  }
   int workers = flags.workers > 0 ? flags.workers
                                   : std::max(1u, std::thread::hardware_concurrency());
 
-  rwproxy::config::v1::Config config;
-  std::vector<std::string> errors;
-  auto snapshot = rwproxy::control::LoadSnapshotFile(flags.config, 1, &config, &errors);
-  if (!snapshot) {
-    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
-    return Fail(absl::StrCat("invalid config ", flags.config, " (", errors.size(), " error",
-                             errors.size() == 1 ? "" : "s", "); not starting"));
-  }
-
   rwproxy::Server server(workers);
-  if (auto status = server.Listen(listen_endpoint); !status.ok()) return Fail(std::string(status.message()));
-  server.Publish(snapshot);
+  if (auto status = server.Listen(*listen_endpoint); !status.ok()) {
+    return Fail(std::string(status.message()));
+  }
+  rwproxy::control::ConfigStore store(&server, {.state_dir = flags.state_dir});
+  if (!LoadFirstConfig(flags, &store)) return 1;
   rwproxy::AdminServer admin({[&server] { return !server.draining() && server.current() != nullptr; },
                               [&server] { return server.CollectStats(); }});
-  if (auto status = admin.Listen(admin_endpoint); !status.ok()) return Fail(std::string(status.message()));
+  if (auto status = admin.Listen(*admin_endpoint); !status.ok()) {
+    return Fail(std::string(status.message()));
+  }
   server.Start();
   admin.Start();
 
-  std::vector<std::string> bound = {"proxy " + Format(server.local_endpoint()),
-                                    "admin " + Format(admin.local_endpoint())};
-  std::fprintf(stderr, "rwproxy %s: %d workers, %s, config version %llu (%zu routes)\n",
+  std::vector<std::string> bound = {"proxy " + rwproxy::FormatEndpoint(server.local_endpoint()),
+                                    "admin " + rwproxy::FormatEndpoint(admin.local_endpoint())};
+  rwproxy::control::ControlServer control(&store, &server);
+  if (flags.control != "off") {
+    auto address = control.Start(flags.control, token);
+    if (!address.ok()) return Fail("--control: " + std::string(address.status().message()));
+    bound.push_back("control " + *address);
+  }
+  const auto snapshot = server.current();
+  std::fprintf(stderr, "rwproxy %s: %d workers, %s, config version %llu (%zu routes)%s\n",
                RWPROXY_VERSION, workers, absl::StrJoin(bound, ", ").c_str(),
-               static_cast<unsigned long long>(snapshot->version), snapshot->routes.size());
-  if (!flags.ports_file.empty() && !WritePortsFile(flags.ports_file, bound)) {
+               static_cast<unsigned long long>(snapshot->version), snapshot->routes.size(),
+               has_token ? ", control API requires a token" : "");
+  if (!flags.ports_file.empty() && !rwproxy::WritePortsFile(flags.ports_file, bound)) {
     return Fail("cannot write --ports-file " + flags.ports_file);
   }
 
@@ -159,6 +151,7 @@ int main(int argc, char** argv) {
   signals.async_wait(on_signal);
   std::signal(SIGPIPE, SIG_IGN);
   main_io.run();
+  control.Shutdown();  // before the workers stop: a running Apply waits for them
   admin.Stop();
   server.Stop();
   std::fprintf(stderr, "rwproxy: stopped\n");

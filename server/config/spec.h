@@ -37,7 +37,10 @@ struct PoolSpec {
 struct EndpointSpec {
   std::string host;  // IP literal or name (resolved when the snapshot is compiled)
   uint16_t port = 0;
-  std::string Key() const { return host + ":" + std::to_string(port); }
+  std::string Key() const {
+    bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
 };
 
 struct ClusterSpec {

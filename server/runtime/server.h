@@ -13,23 +13,24 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "server/config/config_target.h"
 #include "server/runtime/worker.h"
 
 namespace rwproxy {
 
-class Server {
+class Server : public ConfigTarget {
  public:
   explicit Server(int workers);
-  ~Server();
+  ~Server() override;
 
   // Binds every worker to `endpoint` (port 0 picks one port for all).
   absl::Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
   // Posts the snapshot to every worker and returns once all of them serve it. Before Start() it
   // applies it directly, so the first request already has a config.
-  void Publish(std::shared_ptr<const Snapshot> snapshot);
+  void Publish(std::shared_ptr<const Snapshot> snapshot) override;
   void Start();
-  StatsSnapshot CollectStats();
-  std::shared_ptr<const Snapshot> current() const;
+  StatsSnapshot CollectStats() override;
+  std::shared_ptr<const Snapshot> current() const override;
   void BeginDrain();
   void Stop();
 

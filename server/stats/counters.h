@@ -38,7 +38,7 @@ namespace rwproxy {
 #define RW_SERVER_COUNTERS(X) \
   X(no_route)                 \
   X(local_reply_redirect)     \
-  X(local_reply_respond)      \
+  X(local_reply_respond)
 
 #define RW_DECLARE_COUNTER(name) uint64_t name = 0;
 

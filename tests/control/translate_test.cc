@@ -197,8 +197,7 @@ ErrorRow Cluster(const char* name, const std::string& cluster, const char* field
   return {name, "clusters:\n  - " + cluster + "\n", field, message};
 }
 
-ErrorRow Route(const char* name, const std::string& route, const char* field,
-               const char* message) {
+ErrorRow Route(const char* name, const std::string& route, const char* field, const char* message) {
   return {name, std::string(kApp) + "routes:\n  - " + route + "\n", field, message};
 }
 
@@ -257,7 +256,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "clusters[0].connect_timeout", "invalid duration 'soon'"),
         Cluster("RejectsInfiniteDuration", "{name: a, endpoints: ['a:1'], connect_timeout: inf}",
                 "clusters[0].connect_timeout", "must be finite"),
-        Cluster("RejectsZeroMaxConnections", "{name: a, endpoints: ['a:1'], pool: {max_connections: 0}}",
+        Cluster("RejectsZeroMaxConnections",
+                "{name: a, endpoints: ['a:1'], pool: {max_connections: 0}}",
                 "clusters[0].pool.max_connections", "must be >= 1"),
         Cluster("RejectsBadIdleTimeout", "{name: a, endpoints: ['a:1'], pool: {idle_timeout: 1x}}",
                 "clusters[0].pool.idle_timeout", "invalid duration '1x'"),
@@ -288,7 +288,8 @@ INSTANTIATE_TEST_SUITE_P(
         Route("RejectsLowercaseMethod",
               "{name: r, match: {path_prefix: /, methods: [GET, get]}, cluster: app}",
               "routes[0].match.methods[1]", "invalid method 'get'"),
-        Route("RejectsNonTokenMethod", "{name: r, match: {path_prefix: /, methods: ['G T']}, cluster: app}",
+        Route("RejectsNonTokenMethod",
+              "{name: r, match: {path_prefix: /, methods: ['G T']}, cluster: app}",
               "routes[0].match.methods[0]", "invalid method 'G T'"),
         Route("RejectsDuplicateMethod",
               "{name: r, match: {path_prefix: /, methods: [GET, GET]}, cluster: app}",
@@ -362,8 +363,8 @@ INSTANTIATE_TEST_SUITE_P(
               "{name: r, match: {path_prefix: /}, cluster: app, timeout: '15'}",
               "routes[0].timeout", "needs a unit"),
         Route("RejectsZeroRouteTimeout",
-              "{name: r, match: {path_prefix: /}, cluster: app, timeout: 0ms}",
-              "routes[0].timeout", "must be > 0")),
+              "{name: r, match: {path_prefix: /}, cluster: app, timeout: 0ms}", "routes[0].timeout",
+              "must be > 0")),
     [](const testing::TestParamInfo<ErrorRow>& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -13,6 +13,7 @@
 //   Keep-Alive: timeout=N /malformed         garbage instead of a response, then closes
 //   /__stats           connections=<accepted total> and requests=<total>
 // Request bodies are always read streaming and only counted (received=<bytes>).
+// Threads: --threads N run one io_context; each connection is a coroutine on its own strand.
 // Connection faults for the stale keep-alive race:
 //   --idle-close-ms N  close a keep-alive connection idle for N ms (silently)
 //   --close-after N    close a connection right after its Nth response, without Connection: close
@@ -66,7 +67,8 @@ const char* Pattern() {
   return pattern->data();
 }
 
-// A request body that is only counted: nothing is stored.
+// A request body that is only counted: nothing is stored. Owned by its message; used on the
+// connection's executor only.
 struct CountingBody {
   using value_type = uint64_t;
   class reader {
@@ -91,7 +93,8 @@ struct CountingBody {
   };
 };
 
-// A response body of `size` pattern bytes generated on the fly from one static buffer.
+// A response body of `size` pattern bytes generated on the fly from one static buffer. Owned by
+// its message; used on the connection's executor only.
 struct PatternBody {
   struct value_type {
     uint64_t size = 0;
@@ -276,11 +279,13 @@ asio::awaitable<void> Session(const Options& opt, tcp::socket socket) {
 
 asio::awaitable<void> Accept(const Options& opt, tcp::acceptor& acceptor) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()),
-                                                       asio::as_tuple(asio::use_awaitable));
+    // With several threads each connection gets a strand; with one, none is needed.
+    asio::any_io_executor executor = acceptor.get_executor();
+    if (opt.threads > 1) executor = asio::make_strand(acceptor.get_executor());
+    auto [ec, socket] =
+        co_await acceptor.async_accept(executor, asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
-    auto executor = socket.get_executor();
     asio::co_spawn(executor, Session(opt, std::move(socket)), asio::detached);
   }
 }

@@ -1,0 +1,63 @@
+// The gRPC client for rwproxy.control.v1.ControlPlane: one channel to one server, the bearer
+// token as `authorization` metadata and a deadline on every call.
+//
+// Ownership: the command that talks to a server owns its ControlClient (fleet push: one per
+// target, each owned by the thread that uses it). Thread-safety: the methods may be called from
+// any thread, concurrently (the gRPC stub is thread-safe; each call has its own context).
+#ifndef RWPROXY_CLI_CLIENT_H_
+#define RWPROXY_CLI_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/control.grpc.pb.h"
+
+namespace rwproxy::cli {
+
+namespace v1 = ::rwproxy::control::v1;
+
+struct ClientOptions {
+  std::string server;  // "host:port" or "unix:/path"
+  std::string token;   // "" sends no authorization metadata
+  absl::Duration timeout = absl::Seconds(10);  // per call; InfiniteDuration() = no deadline
+};
+
+class ControlClient {
+ public:
+  explicit ControlClient(ClientOptions options);
+
+  const std::string& server() const { return options_.server; }
+
+  // Apply and Rollback fill *violations (when not null) for a rejected config; see violations.h.
+  grpc::Status Apply(const v1::ApplyRequest& request, v1::ApplyResponse* response,
+                     std::vector<v1::FieldViolation>* violations);
+  grpc::Status Rollback(const v1::RollbackRequest& request, v1::ApplyResponse* response,
+                        std::vector<v1::FieldViolation>* violations);
+  // A Validate that ends with INVALID_ARGUMENT instead of an OK ValidateResponse is folded into
+  // response->violations, so callers see one shape.
+  grpc::Status Validate(const v1::ValidateRequest& request, v1::ValidateResponse* response);
+  grpc::Status GetConfig(v1::GetConfigResponse* response);
+  grpc::Status ListVersions(uint32_t limit, v1::ListVersionsResponse* response);
+  grpc::Status Explain(const v1::ExplainRequest& request, v1::ExplainResponse* response);
+  grpc::Status GetStats(v1::GetStatsResponse* response);
+
+  // Streams version events to `on_event` until it returns false (the stream is then cancelled
+  // and OK returned), the stream ends or `timeout` passes (DEADLINE_EXCEEDED; InfiniteDuration
+  // = none). With `wait_for_ready` the call waits for an unreachable server instead of failing.
+  grpc::Status Watch(absl::Duration timeout, bool wait_for_ready,
+                     const std::function<bool(const v1::VersionEvent&)>& on_event);
+
+ private:
+  void Prepare(grpc::ClientContext* context, absl::Duration timeout) const;
+
+  ClientOptions options_;
+  std::unique_ptr<v1::ControlPlane::Stub> stub_;
+};
+
+}  // namespace rwproxy::cli
+
+#endif  // RWPROXY_CLI_CLIENT_H_

@@ -1,0 +1,144 @@
+// rwctl apply, rwctl rollback: change the live config on one or several servers.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/targets.h"
+#include "cli/violations.h"
+
+namespace rwproxy::cli {
+namespace {
+
+struct ApplyFlags {
+  std::string file;
+  std::string file_flag;
+  bool dry_run = false;
+  uint64_t expect_version = 0;
+  const CLI::Option* expect_option = nullptr;
+  std::string description;
+};
+
+struct RollbackFlags {
+  uint64_t version = 0;
+  uint64_t expect_version = 0;
+  const CLI::Option* expect_option = nullptr;
+  std::string description;
+};
+
+std::string Plural(size_t n, const char* noun) {
+  return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+}
+
+// The result of an Apply or Rollback call. `file`/`map` locate violations (file may be "").
+TargetResult ToResult(const grpc::Status& status, const std::vector<v1::FieldViolation>& violations,
+                      const std::string& file, const yaml::SourceMap& map) {
+  TargetResult result;
+  result.exit_code = ExitCodeFor(status.error_code());
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && !violations.empty()) {
+    for (const auto& v : violations) result.details.push_back(FormatViolation(file, map, v));
+    result.summary = absl::StrCat("rejected: ", Plural(violations.size(), "violation"));
+  } else {
+    result.summary = DescribeError(status);
+  }
+  return result;
+}
+
+int RunApply(const ApplyFlags& flags, const Globals& globals) {
+  if (flags.file.empty() == flags.file_flag.empty()) {
+    return Fail("apply: give the config as FILE or -f FILE (- for stdin), exactly once",
+                kExitUsage);
+  }
+  std::optional<LocalConfig> local =
+      LoadLocalConfig(flags.file.empty() ? flags.file_flag : flags.file);
+  if (!local) return kExitRejected;
+
+  v1::ApplyRequest request;
+  *request.mutable_config() = local->config;
+  if (flags.expect_option->count() > 0) request.set_expected_version(flags.expect_version);
+  request.set_dry_run(flags.dry_run);
+  request.set_description(flags.description);
+
+  std::vector<TargetResult> results(globals.servers.size());
+  RunPerTarget(globals.servers.size(), kMaxParallelTargets, [&](size_t i) {
+    ControlClient client(globals.ForServer(i));
+    v1::ApplyResponse response;
+    std::vector<v1::FieldViolation> violations;
+    grpc::Status status = client.Apply(request, &response, &violations);
+    if (!status.ok()) {
+      results[i] = ToResult(status, violations, local->name, local->map);
+    } else if (flags.dry_run) {
+      results[i].summary =
+          response.changed()
+              ? absl::StrCat("valid (dry run): would apply version ", response.version())
+              : absl::StrCat("valid (dry run): unchanged, version ", response.version());
+    } else if (response.changed()) {
+      results[i].summary = absl::StrCat("applied version ", response.version());
+    } else {
+      results[i].summary = absl::StrCat("unchanged, version ", response.version());
+    }
+  });
+  return PrintTargetResults(globals.servers, results);
+}
+
+int RunRollback(const RollbackFlags& flags, const Globals& globals) {
+  v1::RollbackRequest request;
+  request.set_version(flags.version);
+  if (flags.expect_option->count() > 0) request.set_expected_version(flags.expect_version);
+  request.set_description(flags.description.empty()
+                              ? absl::StrCat("rwctl rollback to version ", flags.version)
+                              : flags.description);
+  std::vector<TargetResult> results(globals.servers.size());
+  RunPerTarget(globals.servers.size(), kMaxParallelTargets, [&](size_t i) {
+    ControlClient client(globals.ForServer(i));
+    v1::ApplyResponse response;
+    std::vector<v1::FieldViolation> violations;
+    grpc::Status status = client.Rollback(request, &response, &violations);
+    if (!status.ok()) {
+      results[i] = ToResult(status, violations, "", {});
+    } else if (response.changed()) {
+      results[i].summary = absl::StrCat("rolled back to version ", flags.version,
+                                        ": applied version ", response.version());
+    } else {
+      results[i].summary = absl::StrCat("unchanged, version ", response.version(),
+                                        " already has the content of version ", flags.version);
+    }
+  });
+  return PrintTargetResults(globals.servers, results);
+}
+
+}  // namespace
+
+void AddApplyCommands(CLI::App* app, std::vector<Command>* out) {
+  auto apply_flags = std::make_shared<ApplyFlags>();
+  CLI::App* apply = app->add_subcommand(
+      "apply",
+      "validate and apply a config file on every --server (concurrently); prints 'applied "
+      "version N', 'unchanged, version N' or 'valid (dry run)' per server");
+  apply->add_option("FILE", apply_flags->file, "routes.yaml, or - for stdin");
+  apply->add_option("-f,--filename", apply_flags->file_flag, "routes.yaml, or - for stdin");
+  apply->add_flag("--dry-run", apply_flags->dry_run, "validate on the server; change nothing");
+  apply_flags->expect_option =
+      apply->add_option("--expect-version", apply_flags->expect_version,
+                        "apply only if the live version is N (else exit 1)");
+  apply->add_option("-m,--message", apply_flags->description, "description kept in history");
+  out->push_back({apply, true, [apply_flags](const Globals& g) {
+                    return RunApply(*apply_flags, g);
+                  }});
+
+  auto rollback_flags = std::make_shared<RollbackFlags>();
+  CLI::App* rollback = app->add_subcommand(
+      "rollback", "re-apply an earlier version's content as a new version");
+  rollback->add_option("VERSION", rollback_flags->version, "version to restore (see history)")
+      ->required();
+  rollback_flags->expect_option =
+      rollback->add_option("--expect-version", rollback_flags->expect_version,
+                           "roll back only if the live version is N (else exit 1)");
+  rollback->add_option("-m,--message", rollback_flags->description,
+                       "description kept in history");
+  out->push_back({rollback, true, [rollback_flags](const Globals& g) {
+                    return RunRollback(*rollback_flags, g);
+                  }});
+}
+
+}  // namespace rwproxy::cli

@@ -1,0 +1,209 @@
+// rwctl history, watch, explain, stats: read-only views of a server.
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+
+namespace rwproxy::cli {
+namespace {
+
+struct HistoryFlags {
+  std::string output;
+  uint32_t limit = 0;
+};
+
+struct WatchFlags {
+  std::string output;
+  uint64_t until_version = 0;
+  const CLI::Option* until_option = nullptr;
+};
+
+struct ExplainFlags {
+  std::string method;
+  std::string path;
+  std::vector<std::string> headers;
+  std::string output;
+};
+
+struct StatsFlags {
+  std::string output;
+};
+
+std::string ShortHash(const std::string& hash) { return hash.substr(0, 12); }
+
+std::string VersionLine(const v1::VersionInfo& info) {
+  return absl::StrFormat("%-8d %-20s %-12s %s", info.version(),
+                         FormatUnixMs(info.applied_unix_ms()), ShortHash(info.content_hash()),
+                         info.description());
+}
+
+int RunHistory(const HistoryFlags& flags, const Globals& globals) {
+  ControlClient client(globals.ForServer(0));
+  v1::ListVersionsResponse response;
+  grpc::Status status = client.ListVersions(flags.limit, &response);
+  if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
+  if (flags.output == "json") {
+    std::cout << ToJson(response) << "\n";
+    return kExitOk;
+  }
+  std::cout << absl::StrFormat("%-8s %-20s %-12s %s\n", "VERSION", "APPLIED (UTC)", "HASH",
+                               "DESCRIPTION");
+  for (const auto& info : response.versions()) std::cout << VersionLine(info) << "\n";
+  return kExitOk;
+}
+
+int RunWatch(const WatchFlags& flags, const Globals& globals) {
+  const bool until = flags.until_option->count() > 0;
+  // Following forever has no deadline unless --timeout is given; waiting for a version always
+  // has one (--timeout, default 10s) and waits for a server that is not up yet.
+  absl::Duration timeout =
+      globals.timeout_given || until ? globals.timeout : absl::InfiniteDuration();
+  ControlClient client(globals.ForServer(0));
+  uint64_t last = 0;
+  bool seen = false;
+  grpc::Status status = client.Watch(timeout, until, [&](const v1::VersionEvent& event) {
+    seen = true;
+    last = event.version().version();
+    if (flags.output == "json") {
+      std::cout << ToJson(event, /*multiline=*/false) << std::endl;
+    } else {
+      std::cout << VersionLine(event.version()) << std::endl;
+    }
+    return !(until && last >= flags.until_version);
+  });
+  if (until && seen && last >= flags.until_version) return kExitOk;
+  if (!status.ok()) {
+    if (until && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return Fail(absl::StrCat("timed out waiting for version ", flags.until_version,
+                               seen ? absl::StrCat(" (live version ", last, ")")
+                                    : std::string(" (no answer from the server)")),
+                  kExitUnreachable);
+    }
+    return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
+  }
+  if (until) {
+    return Fail(absl::StrCat("the server ended the watch before version ", flags.until_version),
+                kExitUnreachable);
+  }
+  return kExitOk;
+}
+
+void PrintExplain(const v1::ExplainResponse& r) {
+  std::cout << "config version " << r.version() << "\n";
+  for (const auto& check : r.checks()) {
+    std::cout << "  " << absl::StrFormat("%-20s ", check.route())
+              << (check.matched() ? "match" : "no match")
+              << (check.reason().empty() ? "" : ": " + check.reason()) << "\n";
+  }
+  if (!r.matched()) {
+    std::cout << "no route matches (the proxy answers 404)\n";
+    return;
+  }
+  std::cout << "route: " << r.route() << "\naction: " << r.action() << "\n";
+  if (!r.rewritten_path().empty()) std::cout << "rewritten path: " << r.rewritten_path() << "\n";
+  if (!r.rewritten_host().empty()) std::cout << "rewritten host: " << r.rewritten_host() << "\n";
+  if (!r.cluster().empty()) std::cout << "cluster: " << r.cluster() << "\n";
+  if (!r.endpoint().empty()) std::cout << "endpoint: " << r.endpoint() << "\n";
+  if (r.status() != 0) std::cout << "status: " << r.status() << "\n";
+  if (!r.location().empty()) std::cout << "location: " << r.location() << "\n";
+}
+
+int RunExplain(const ExplainFlags& flags, const Globals& globals) {
+  v1::ExplainRequest request;
+  request.set_method(flags.method);
+  request.set_path(flags.path);
+  for (const std::string& header : flags.headers) {
+    size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return Fail(absl::StrCat("-H '", header, "': expected 'name: value'"), kExitUsage);
+    }
+    std::string name(absl::StripAsciiWhitespace(header.substr(0, colon)));
+    (*request.mutable_headers())[name] =
+        std::string(absl::StripAsciiWhitespace(header.substr(colon + 1)));
+  }
+  ControlClient client(globals.ForServer(0));
+  v1::ExplainResponse response;
+  grpc::Status status = client.Explain(request, &response);
+  if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
+  if (flags.output == "json") {
+    std::cout << ToJson(response) << "\n";
+  } else {
+    PrintExplain(response);
+  }
+  return response.matched() ? kExitOk : kExitRejected;
+}
+
+int RunStats(const StatsFlags& flags, const Globals& globals) {
+  ControlClient client(globals.ForServer(0));
+  v1::GetStatsResponse response;
+  grpc::Status status = client.GetStats(&response);
+  if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
+  if (flags.output == "json") {
+    std::cout << ToJson(response) << "\n";
+    return kExitOk;
+  }
+  std::map<std::string, uint64_t> lines;  // sorted
+  for (const auto& [name, value] : response.server()) lines["server." + name] = value;
+  for (const auto& cluster : response.clusters()) {
+    for (const auto& [name, value] : cluster.counters()) {
+      lines[absl::StrCat("cluster.", cluster.name(), ".", name)] = value;
+    }
+  }
+  for (const auto& listener : response.listeners()) {
+    for (const auto& [name, value] : listener.counters()) {
+      lines[absl::StrCat("listener.", listener.name(), ".", name)] = value;
+    }
+  }
+  std::cout << "config version " << response.version() << "\n";
+  for (const auto& [name, value] : lines) std::cout << name << ": " << value << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddInspectCommands(CLI::App* app, std::vector<Command>* out) {
+  auto history_flags = std::make_shared<HistoryFlags>();
+  CLI::App* history = app->add_subcommand("history", "list config versions, newest first");
+  history->add_option("--limit", history_flags->limit, "at most N versions (0: server default)");
+  AddOutputFlag(history, &history_flags->output, {"text", "json"});
+  out->push_back({history, false, [history_flags](const Globals& g) {
+                    return RunHistory(*history_flags, g);
+                  }});
+
+  auto watch_flags = std::make_shared<WatchFlags>();
+  CLI::App* watch = app->add_subcommand(
+      "watch", "print the live version, then every change; with --until-version N exit 0 once "
+               "the live version is >= N (exit 3 after --timeout, default 10s)");
+  watch_flags->until_option =
+      watch->add_option("--until-version", watch_flags->until_version, "stop at version >= N");
+  AddOutputFlag(watch, &watch_flags->output, {"text", "json"});
+  out->push_back({watch, false, [watch_flags](const Globals& g) {
+                    return RunWatch(*watch_flags, g);
+                  }});
+
+  auto explain_flags = std::make_shared<ExplainFlags>();
+  CLI::App* explain = app->add_subcommand(
+      "explain", "show which route a request would take on the live config (exit 1: no match)");
+  explain->add_option("METHOD", explain_flags->method, "GET, POST, ...")->required();
+  explain->add_option("PATH", explain_flags->path, "/api/users/7?x=1")->required();
+  explain->add_option("-H,--header", explain_flags->headers, "'name: value' (repeatable)")
+      ->allow_extra_args(false);
+  AddOutputFlag(explain, &explain_flags->output, {"text", "json"});
+  out->push_back({explain, false, [explain_flags](const Globals& g) {
+                    return RunExplain(*explain_flags, g);
+                  }});
+
+  auto stats_flags = std::make_shared<StatsFlags>();
+  CLI::App* stats = app->add_subcommand("stats", "print the proxy's counters");
+  AddOutputFlag(stats, &stats_flags->output, {"text", "json"});
+  out->push_back({stats, false, [stats_flags](const Globals& g) {
+                    return RunStats(*stats_flags, g);
+                  }});
+}
+
+}  // namespace rwproxy::cli

@@ -1,0 +1,106 @@
+#include "control/explain.h"
+
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "boost/beast/http/fields.hpp"
+
+namespace rwproxy::control {
+
+std::string LbPolicyName(LbPolicy policy) {
+  switch (policy) {
+    case LbPolicy::kRoundRobin:
+      return "round_robin";
+    case LbPolicy::kLeastRequest:
+      return "least_request";
+    case LbPolicy::kRandom:
+      return "random";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string DescribeEndpoints(const ClusterInfo& cluster) {
+  if (cluster.endpoints.empty()) return "";
+  if (cluster.endpoints.size() == 1) return cluster.endpoints.front().key;
+  std::vector<std::string> keys;
+  for (const auto& endpoint : cluster.endpoints) keys.push_back(endpoint.key);
+  return absl::StrCat(LbPolicyName(cluster.lb_policy), " over ", absl::StrJoin(keys, ", "));
+}
+
+void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const RouteDecision& decision,
+                const boost::beast::http::fields& headers, v1::ExplainResponse* out) {
+  switch (route.action) {
+    case CompiledRoute::Action::kCluster: {
+      out->set_action("cluster");
+      out->set_rewritten_path(decision.target);
+      if (route.host_rewrite.has_value()) {
+        out->set_rewritten_host(*route.host_rewrite);
+      } else if (auto it = headers.find(boost::beast::http::field::host); it != headers.end()) {
+        out->set_rewritten_host(std::string(it->value()));
+      }
+      out->set_cluster(route.cluster_name);
+      if (route.cluster_index >= 0 &&
+          static_cast<size_t>(route.cluster_index) < snapshot.clusters.size()) {
+        out->set_endpoint(DescribeEndpoints(snapshot.clusters[route.cluster_index]));
+      }
+      break;
+    }
+    case CompiledRoute::Action::kRedirect:
+      out->set_action("redirect");
+      out->set_status(static_cast<uint32_t>(route.status));
+      out->set_location(decision.target);
+      break;
+    case CompiledRoute::Action::kRespond:
+      out->set_action("respond");
+      out->set_status(static_cast<uint32_t>(route.status));
+      break;
+  }
+}
+
+}  // namespace
+
+v1::ExplainResponse Explain(const Snapshot& snapshot, const v1::ExplainRequest& request) {
+  v1::ExplainResponse out;
+  out.set_version(snapshot.version);
+  boost::beast::http::fields headers;
+  for (const auto& [name, value] : request.headers()) headers.insert(name, value);
+  const std::string target = request.path().empty() ? "/" : request.path();
+  RouteRequest route_request;
+  route_request.method = request.method().empty() ? std::string_view("GET") : request.method();
+  SplitTarget(target, &route_request.path, &route_request.query);
+  route_request.headers = &headers;
+
+  std::vector<RouteTable::Check> checks;
+  RouteDecision decision = snapshot.routes.Explain(route_request, &checks);
+  for (const auto& check : checks) {
+    v1::RouteCheck* c = out.add_checks();
+    c->set_route(check.route);
+    c->set_matched(check.matched);
+    c->set_reason(check.reason);
+  }
+  if (decision.route == nullptr) return out;
+  out.set_matched(true);
+  out.set_route(decision.route->name);
+  FillAction(snapshot, *decision.route, decision, headers, &out);
+  return out;
+}
+
+void StatsToProto(const StatsSnapshot& stats, v1::GetStatsResponse* out) {
+  out->set_version(stats.config_version);
+  for (const auto& [name, counters] : stats.clusters) {
+    v1::ClusterStats* c = out->add_clusters();
+    c->set_name(name);
+    for (const auto& [counter, value] : counters) (*c->mutable_counters())[counter] = value;
+  }
+  for (const auto& [name, counters] : stats.listeners) {
+    v1::ListenerStats* l = out->add_listeners();
+    l->set_name(name);
+    for (const auto& [counter, value] : counters) (*l->mutable_counters())[counter] = value;
+  }
+  for (const auto& [counter, value] : stats.server) (*out->mutable_server())[counter] = value;
+}
+
+}  // namespace rwproxy::control

@@ -1,0 +1,29 @@
+// Control-plane views of the data plane as control.proto messages: Explain (which route a request
+// would take on a snapshot, and why earlier routes did not match; no request is sent) and GetStats
+// (the admin counters, structured).
+//
+// Ownership: free functions over caller-owned values. Thread-safety: reentrant; any thread (the
+// snapshot is immutable).
+#ifndef RWPROXY_CONTROL_EXPLAIN_H_
+#define RWPROXY_CONTROL_EXPLAIN_H_
+
+#include <string>
+
+#include "proto/control.pb.h"
+#include "server/config/snapshot.h"
+#include "server/stats/counters.h"
+
+namespace rwproxy::control {
+
+// Routes `request` on `snapshot` the way a worker would. An empty method means GET, an empty path
+// "/".
+v1::ExplainResponse Explain(const Snapshot& snapshot, const v1::ExplainRequest& request);
+
+// "round_robin", "least_request" or "random".
+std::string LbPolicyName(LbPolicy policy);
+
+void StatsToProto(const StatsSnapshot& stats, v1::GetStatsResponse* out);
+
+}  // namespace rwproxy::control
+
+#endif  // RWPROXY_CONTROL_EXPLAIN_H_

@@ -1,0 +1,110 @@
+#include "server/main_flags.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace rwproxy {
+
+using boost::asio::ip::tcp;
+
+void RegisterFlags(CLI::App* app, Flags* flags) {
+  app->add_option("--config", flags->config,
+                  "routes.yaml: clusters and routes to serve on the first boot. With --state-dir, "
+                  "a restart restores the last config applied through the control API instead "
+                  "(the persisted live config wins over --config)")
+      ->required();
+  app->add_option("--listen", flags->listen, "proxy listener host:port")->capture_default_str();
+  app->add_option("--admin", flags->admin, "admin listener (/ready /healthz /stats /metrics)")
+      ->capture_default_str();
+  app->add_option("--control", flags->control,
+                  "control API (gRPC) address: host:port or unix:/path; 'off' disables it. A "
+                  "non-loopback address requires --control-token-file")
+      ->capture_default_str();
+  app->add_option("--control-token-file", flags->control_token_file,
+                  "file holding the control API token; every call then needs the metadata "
+                  "'authorization: Bearer <token>'");
+  app->add_option("--state-dir", flags->state_dir,
+                  "keep the live config and its history (last 50 versions) here; on restart the "
+                  "last applied config is restored and wins over --config. A corrupt state file "
+                  "is kept aside as state.corrupt-<time> and --config is used");
+  app->add_option("--workers", flags->workers, "worker threads (default: hardware threads)")
+      ->check(CLI::Range(0, 256));
+  app->add_option("--ports-file", flags->ports_file,
+                  "once listening, write the bound addresses here (lines 'proxy ADDR', "
+                  "'admin ADDR', 'control ADDR')");
+  app->add_option("--drain-timeout", flags->drain_timeout,
+                  "on SIGTERM: fail /ready, close keep-alive connections after their response, "
+                  "exit after this long (a second SIGTERM exits at once)")
+      ->capture_default_str();
+}
+
+absl::StatusOr<tcp::endpoint> ParseAddress(const std::string& text) {
+  size_t colon = text.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(colon + 1), &port) ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not host:port"));
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("'", host, "' is not an IP address"));
+  return tcp::endpoint(address, static_cast<uint16_t>(port));
+}
+
+std::string FormatEndpoint(const tcp::endpoint& e) {
+  return e.address().is_v6() ? absl::StrCat("[", e.address().to_string(), "]:", e.port())
+                             : absl::StrCat(e.address().to_string(), ":", e.port());
+}
+
+absl::Status CheckControlAddress(const std::string& address, bool has_token) {
+  if (address == "off") return absl::OkStatus();
+  if (address.starts_with("unix:")) {
+    if (address.size() == 5) return absl::InvalidArgumentError("'unix:' needs a path");
+    return absl::OkStatus();
+  }
+  bool loopback = false;
+  if (address.starts_with("localhost:")) {
+    loopback = true;
+  } else {
+    auto endpoint = ParseAddress(address);
+    if (!endpoint.ok()) return endpoint.status();
+    loopback = endpoint->address().is_loopback();
+  }
+  if (!loopback && !has_token) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve the control API on non-loopback address ", address,
+        " without --control-token-file (anyone who can reach it could change the config)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read token file ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(buffer.str()));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  return token;
+}
+
+bool WritePortsFile(const std::string& path, const std::vector<std::string>& lines) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    for (const auto& line : lines) out << line << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace rwproxy

@@ -1,0 +1,49 @@
+// rwproxy's command line: the flags, their help text, and the checks and small file helpers the
+// composition root (main.cc) needs before it starts anything.
+//
+// Ownership: free functions and a plain Flags value owned by main. Thread-safety: main thread.
+#ifndef RWPROXY_SERVER_MAIN_FLAGS_H_
+#define RWPROXY_SERVER_MAIN_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "boost/asio/ip/tcp.hpp"
+
+namespace rwproxy {
+
+struct Flags {
+  std::string config;
+  std::string listen = "0.0.0.0:15001";
+  std::string admin = "127.0.0.1:15000";
+  std::string control = "127.0.0.1:15010";
+  std::string control_token_file;
+  std::string state_dir;
+  int workers = 0;
+  std::string ports_file;
+  std::string drain_timeout = "20s";
+};
+
+void RegisterFlags(CLI::App* app, Flags* flags);
+
+// "host:port" (IPv6 as "[::1]:80") -> endpoint.
+absl::StatusOr<boost::asio::ip::tcp::endpoint> ParseAddress(const std::string& text);
+// "127.0.0.1:80", "[::1]:80".
+std::string FormatEndpoint(const boost::asio::ip::tcp::endpoint& endpoint);
+
+// Checks --control: "host:port" or "unix:/path" ("off" disables the API). A non-loopback address
+// is refused unless a token file is given.
+absl::Status CheckControlAddress(const std::string& address, bool has_token);
+
+// The token in `path`, surrounding whitespace removed; an error if unreadable or empty.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+// Writes `lines` to `path` via a temp file and rename, so readers never see half a file.
+bool WritePortsFile(const std::string& path, const std::vector<std::string>& lines);
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_MAIN_FLAGS_H_

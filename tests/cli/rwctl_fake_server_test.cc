@@ -1,0 +1,255 @@
+// rwctl as a process against an in-process fake ControlPlane (fake_control_plane.h): flags,
+// output, exit codes, violations (metadata and message), tokens, fleet push, get/diff, watch.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/cli/fake_control_plane.h"
+#include "tests/cli/rwctl_runner.h"
+#include "tests/support/harness.h"
+
+namespace rwtest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kRoutes[] = R"(clusters:
+  - name: app
+    endpoints: ["127.0.0.1:8081"]
+routes:
+  - name: api
+    match: {path_regex: "^/api/(.*)$"}
+    rewrite: {path: "/$1"}
+    cluster: app
+)";
+
+rwproxy::control::v1::FieldViolation V(const std::string& field, const std::string& message) {
+  rwproxy::control::v1::FieldViolation v;
+  v.set_field(field);
+  v.set_message(message);
+  return v;
+}
+
+class RwctlFakeServerTest : public ::testing::Test {
+ protected:
+  RwctlResult Rwctl(std::vector<std::string> args, const std::string& stdin_text = "",
+                    const std::vector<std::string>& env = {}) {
+    auto result = runner_.Run(args, stdin_text, env);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : RwctlResult{};
+  }
+  // rwctl ARGS --server <fake>
+  RwctlResult Ctl(std::vector<std::string> args, const std::string& stdin_text = "") {
+    args.insert(args.end(), {"--server", fake_.address()});
+    return Rwctl(args, stdin_text);
+  }
+
+  FakeControlPlane fake_;
+  RwctlRunner runner_;
+  std::string routes_ = runner_.WriteFile("routes.yaml", kRoutes);
+};
+
+TEST_F(RwctlFakeServerTest, ApplyReportsAppliedUnchangedAndDryRun) {
+  RwctlResult r = Ctl({"apply", routes_, "-m", "first push"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "applied version 2\n");
+  r = Ctl({"apply", "-f", routes_});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "unchanged, version 2\n");
+  std::string changed = runner_.WriteFile("changed.yaml", absl::StrReplaceAll(kRoutes, {{"api", "v1"}}));
+  r = Ctl({"apply", changed, "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "valid (dry run): would apply version 3\n");
+  EXPECT_EQ(fake_.version(), 2u);
+  EXPECT_EQ(fake_.descriptions().back(), "first push");
+}
+
+TEST_F(RwctlFakeServerTest, ApplyReadsStdin) {
+  RwctlResult r = Ctl({"apply", "-"}, kRoutes);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "applied version 2\n");
+  r = Ctl({"apply", "-f", "-"}, kRoutes);
+  EXPECT_EQ(r.out, "unchanged, version 2\n") << r.Describe();
+  r = Ctl({"apply", "-"}, "  \n");
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("empty input"));
+}
+
+TEST_F(RwctlFakeServerTest, YamlErrorsAreLocatedAndNothingIsSent) {
+  std::string bad = runner_.WriteFile(
+      "bad.yaml", absl::StrReplaceAll(kRoutes, {{"    cluster: app", "    clustr: app"}}));
+  RwctlResult r = Ctl({"apply", bad});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr(bad + ":8:5: routes[0].clustr"));
+  EXPECT_EQ(fake_.version(), 1u);
+}
+
+TEST_F(RwctlFakeServerTest, RejectionFromMetadataIsLocatedInTheFile) {
+  fake_.set_reject(FakeControlPlane::Reject::kWithMetadata,
+                   {V("routes[0].match.path_regex", "missing )"), V("routes[0].cluster", "unknown")});
+  RwctlResult r = Ctl({"apply", routes_});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr(routes_ + ":6:13: routes[0].match.path_regex: missing )\n"));
+  EXPECT_THAT(r.err, HasSubstr(routes_ + ":8:5: routes[0].cluster: unknown\n"));
+  EXPECT_THAT(r.err, HasSubstr("rejected: 2 violations"));
+  EXPECT_THAT(r.err, Not(HasSubstr("see metadata")));
+}
+
+TEST_F(RwctlFakeServerTest, RejectionFromMessageLinesIsLocatedInTheFile) {
+  fake_.set_reject(FakeControlPlane::Reject::kMessageOnly,
+                   {V("routes[0].rewrite.path", "group $1 out of range")});
+  RwctlResult r = Ctl({"apply", routes_});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr(routes_ + ":7:15: routes[0].rewrite.path: group $1 out of range"));
+}
+
+TEST_F(RwctlFakeServerTest, StaleExpectVersionFails) {
+  RwctlResult r = Ctl({"apply", routes_, "--expect-version", "5"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("failed_precondition: expected version 5, live is 1"));
+  r = Ctl({"apply", routes_, "--expect-version", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+}
+
+TEST_F(RwctlFakeServerTest, UnreachableServerExits3) {
+  auto port = UnusedPort();
+  ASSERT_TRUE(port.ok());
+  RwctlResult r = Rwctl({"get", "--server", absl::StrCat("127.0.0.1:", *port)});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("unavailable"));
+}
+
+TEST_F(RwctlFakeServerTest, UsageErrorsExit2) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"frobnicate"},
+      {"apply"},
+      {"apply", routes_, "-f", routes_},
+      {"apply", routes_, "--bogus"},
+      {"get", "-o", "xml"},
+      {"get", "--timeout", "ten"},
+      {"get", "--server", "a:1", "--server", "b:2"},
+      {"rollback"},
+      {"explain", "GET", "/", "-H", "no-colon"},
+      {"history", "--servers-file", "/nonexistent/servers"},
+  };
+  for (const auto& args : cases) {
+    RwctlResult r = Rwctl(args);
+    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(args, " ") << "\n" << r.Describe();
+  }
+  RwctlResult help = Rwctl({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("Exit codes:"));
+}
+
+TEST_F(RwctlFakeServerTest, TokenFromFileOrEnv) {
+  fake_.set_token("s3cret");
+  RwctlResult r = Ctl({"get"});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("unauthenticated"));
+  std::string token = runner_.WriteFile("token", "s3cret\n");
+  r = Ctl({"get", "--token-file", token});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  r = Rwctl({"get"}, "", {"RWCTL_TOKEN=s3cret", "RWCTL_SERVER=" + fake_.address()});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+}
+
+TEST_F(RwctlFakeServerTest, FleetPushReportsEveryTargetInOrder) {
+  FakeControlPlane second;
+  auto port = UnusedPort();
+  ASSERT_TRUE(port.ok());
+  const std::string down = absl::StrCat("127.0.0.1:", *port);
+  RwctlResult r = Rwctl({"apply", routes_, "--server", fake_.address(), "--server", down,
+                         "--server", second.address()});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << r.Describe();
+  EXPECT_EQ(lines[0], fake_.address() + ": applied version 2");
+  EXPECT_THAT(lines[1], HasSubstr(down + ": error: unavailable"));
+  EXPECT_EQ(lines[2], second.address() + ": applied version 2");
+
+  second.set_reject(FakeControlPlane::Reject::kWithMetadata, {V("routes[0].cluster", "unknown")});
+  std::string servers = runner_.WriteFile(
+      "servers", absl::StrCat("# fleet\n", fake_.address(), "\n", second.address(), " # b\n",
+                              down, "\n"));
+  r = Rwctl({"apply", routes_, "--servers-file", servers});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr(fake_.address() + ": unchanged, version 2\n" + second.address() +
+                               ": rejected: 1 violation\n  " + routes_ +
+                               ":8:5: routes[0].cluster: unknown\n" + down + ": error:"));
+}
+
+TEST_F(RwctlFakeServerTest, GetYamlAppliesAsNoOpAndDiff) {
+  ASSERT_EQ(Ctl({"apply", routes_}).exit_code, 0);
+  RwctlResult get = Ctl({"get", "-o", "yaml"});
+  ASSERT_EQ(get.exit_code, 0) << get.Describe();
+  EXPECT_THAT(get.out, HasSubstr("# rwproxy config version 2"));
+  RwctlResult r = Ctl({"apply", "-"}, get.out);
+  EXPECT_EQ(r.out, "unchanged, version 2\n") << r.Describe();
+
+  r = Ctl({"diff", routes_});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "");
+  std::string changed = runner_.WriteFile("changed.yaml", absl::StrReplaceAll(kRoutes, {{"/$1", "/v2/$1"}}));
+  r = Ctl({"diff", changed});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("--- live (version 2)\n+++ " + changed + "\n@@ "));
+  EXPECT_THAT(r.out, HasSubstr("\n-      path: /$1\n+      path: /v2/$1\n"));
+
+  RwctlResult json = Ctl({"get", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.Describe();
+  rwproxy::control::v1::GetConfigResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok()) << json.out;
+  EXPECT_EQ(parsed.version(), 2u);
+  EXPECT_THAT(json.out, HasSubstr("\"config_file_error\": \"\""));
+}
+
+TEST_F(RwctlFakeServerTest, WatchUntilVersion) {
+  RwctlResult r = Ctl({"watch", "--until-version", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("1 "));
+
+  auto child = runner_.Start({"watch", "--until-version", "2", "--timeout", "20s", "--server",
+                              fake_.address()});
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(Ctl({"apply", routes_, "-m", "pushed"}).exit_code, 0);
+  auto waited = runner_.Wait(*child);
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_EQ(waited->exit_code, 0) << waited->Describe();
+  EXPECT_THAT(waited->out, HasSubstr("pushed"));
+
+  r = Ctl({"watch", "--until-version", "99", "--timeout", "300ms"});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("timed out waiting for version 99 (live version 2)"));
+}
+
+TEST_F(RwctlFakeServerTest, ValidateOnlineAndOffline) {
+  RwctlResult r = Ctl({"validate", routes_});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, routes_ + ": valid\n");
+  fake_.set_reject(FakeControlPlane::Reject::kWithMetadata, {V("routes[0].cluster", "unknown")});
+  r = Ctl({"validate", routes_});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr(routes_ + ":8:5: routes[0].cluster: unknown"));
+  fake_.set_reject(FakeControlPlane::Reject::kMessageOnly, {V("routes[0].cluster", "nope")});
+  r = Ctl({"validate", routes_});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr(routes_ + ":8:5: routes[0].cluster: nope"));
+
+  std::string bad = runner_.WriteFile("bad.yaml", absl::StrReplaceAll(kRoutes, {{"(.*)$", "(.*$"}}));
+  r = Rwctl({"validate", "--offline", bad});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr(bad + ":6:13: routes[0].match.path_regex: invalid regex: missing )"));
+  r = Rwctl({"validate", "--offline", routes_});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+}
+
+}  // namespace
+}  // namespace rwtest

@@ -1,0 +1,53 @@
+// A ConfigTarget for control-plane tests: records every published snapshot and returns canned
+// stats, without any worker threads.
+//
+// Ownership: owned by the test. Thread-safety: any thread (one mutex).
+#ifndef RWPROXY_TESTS_CONTROL_FAKE_CONFIG_TARGET_H_
+#define RWPROXY_TESTS_CONTROL_FAKE_CONFIG_TARGET_H_
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "server/config/config_target.h"
+
+namespace rwproxy::control {
+
+class FakeConfigTarget : public ConfigTarget {
+ public:
+  void Publish(std::shared_ptr<const Snapshot> snapshot) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    published_.push_back(snapshot->version);
+    current_ = std::move(snapshot);
+  }
+  std::shared_ptr<const Snapshot> current() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return current_;
+  }
+  StatsSnapshot CollectStats() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    StatsSnapshot stats = stats_;
+    if (current_) stats.config_version = current_->version;
+    return stats;
+  }
+
+  void set_stats(StatsSnapshot stats) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_ = std::move(stats);
+  }
+  // Versions in the order they were published.
+  std::vector<uint64_t> published() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return published_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_;
+  std::vector<uint64_t> published_;
+  StatsSnapshot stats_;
+};
+
+}  // namespace rwproxy::control
+
+#endif  // RWPROXY_TESTS_CONTROL_FAKE_CONFIG_TARGET_H_
