@@ -39,6 +39,13 @@ DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, WorkerContext
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) address_ = remote.address().to_string();
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  ctx_.sessions.insert(this);
+}
+
+DownstreamSession::~DownstreamSession() { ctx_.sessions.erase(this); }
+
+void DownstreamSession::CloseIfIdle() {
+  if (idle_ && buffer_.size() == 0) stream_.cancel();
 }
 
 asio::awaitable<void> DownstreamSession::Run() {
@@ -49,7 +56,10 @@ asio::awaitable<void> DownstreamSession::Run() {
     parser.header_limit(kHeaderLimit);
     parser.body_limit(boost::none);
     stream_.expires_after(first ? kFirstRequestTimeout : kKeepAliveTimeout);
+    idle_ = true;
+    if (ctx_.draining && !first && buffer_.size() == 0) break;
     auto [ec, n] = co_await beast::http::async_read_header(stream_, buffer_, parser, kUseTuple);
+    idle_ = false;
     if (ec) {
       bool quiet = ec == beast::http::error::end_of_stream || ec == beast::error::timeout ||
                    ec == asio::error::operation_aborted || !parser.got_some();
@@ -61,7 +71,7 @@ asio::awaitable<void> DownstreamSession::Run() {
       break;
     }
     ++ctx_.listener.downstream_rq_total;
-    if (!co_await Handle(parser) || ctx_.draining) break;
+    if (!co_await Handle(parser)) break;
   }
   --ctx_.listener.downstream_cx_active;
   boost::system::error_code ignored;

@@ -24,7 +24,11 @@ namespace rwproxy {
 class DownstreamSession {
  public:
   DownstreamSession(boost::asio::ip::tcp::socket socket, WorkerContext& ctx);
+  ~DownstreamSession();
   boost::asio::awaitable<void> Run();
+  // Draining: ends the connection now if it waits for a next request with nothing buffered;
+  // otherwise the current request finishes and its response says Connection: close.
+  void CloseIfIdle();
 
  private:
   using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
@@ -40,6 +44,7 @@ class DownstreamSession {
   std::string address_;
   std::string scratch_;
   std::vector<char> chunk_;
+  bool idle_ = true;  // waiting for a request head
 };
 
 }  // namespace rwproxy

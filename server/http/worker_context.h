@@ -9,11 +9,15 @@
 
 #include <memory>
 
+#include "absl/container/flat_hash_set.h"
+
 #include "server/config/snapshot.h"
 #include "server/stats/counters.h"
 #include "server/upstream/cluster_manager.h"
 
 namespace rwproxy {
+
+class DownstreamSession;
 
 struct WorkerContext {
   ClusterManager* clusters = nullptr;
@@ -21,6 +25,7 @@ struct WorkerContext {
   ServerCounters server;
   std::shared_ptr<const Snapshot> snapshot;
   bool draining = false;  // answer with Connection: close and end keep-alive loops
+  absl::flat_hash_set<DownstreamSession*> sessions;  // open client connections
 };
 
 }  // namespace rwproxy

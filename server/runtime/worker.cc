@@ -103,7 +103,12 @@ void Worker::Collect(std::function<void(StatsSnapshot)> done) {
 }
 
 void Worker::BeginDrain() {
-  asio::post(io_, [this] { ctx_.draining = true; });
+  asio::post(io_, [this] {
+    ctx_.draining = true;
+    // Copy: a cancelled session may end and erase itself while we iterate.
+    std::vector<DownstreamSession*> sessions(ctx_.sessions.begin(), ctx_.sessions.end());
+    for (DownstreamSession* session : sessions) session->CloseIfIdle();
+  });
 }
 
 void Worker::Stop() {
