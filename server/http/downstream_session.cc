@@ -82,6 +82,8 @@ asio::awaitable<void> DownstreamSession::Run() {
 asio::awaitable<bool> DownstreamSession::Handle(Parser& parser) {
   std::shared_ptr<const Snapshot> snapshot = ctx_.snapshot;  // the config this request runs on
   auto& request = parser.get();
+  version_ = request.version() == 10 ? 10 : 11;
+  keep_alive_ = request.keep_alive();
   RouteRequest route_request;
   route_request.method = request.method_string();
   SplitTarget(OriginForm(request.target()), &route_request.path, &route_request.query);
@@ -105,7 +107,7 @@ asio::awaitable<bool> DownstreamSession::Handle(Parser& parser) {
     case CompiledRoute::Action::kCluster:
       break;
   }
-  ClientSide client{stream_, buffer_, parser, address_, scratch_, chunk_};
+  ClientSide client{stream_, buffer_, parser, address_, version_, keep_alive_, scratch_, chunk_};
   ExchangeOutcome outcome = co_await ProxyToCluster(client, ctx_, *snapshot, decision);
   if (outcome.local_status) {
     co_return co_await Reply(parser, *outcome.local_status, outcome.local_reason + "\n");
@@ -134,10 +136,10 @@ asio::awaitable<bool> DownstreamSession::DiscardBody(Parser& parser) {
 asio::awaitable<bool> DownstreamSession::Reply(Parser& parser, unsigned status, std::string body,
                                                std::string_view location) {
   const auto& request = parser.get();
-  bool keep = request.keep_alive() && !ctx_.draining && parser.is_header_done() &&
+  bool keep = keep_alive_ && !ctx_.draining && parser.is_header_done() &&
               (parser.is_done() || co_await DiscardBody(parser));
   beast::http::response<beast::http::string_body> response{
-      static_cast<beast::http::status>(status), request.version() == 10 ? 10u : 11u};
+      static_cast<beast::http::status>(status), version_};
   response.set(beast::http::field::content_type, "text/plain; charset=utf-8");
   if (!location.empty()) response.set(beast::http::field::location, location);
   if (request.method() != beast::http::verb::head) response.body() = std::move(body);

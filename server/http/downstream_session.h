@@ -36,6 +36,9 @@ class DownstreamSession {
   boost::asio::awaitable<bool> Handle(Parser& parser);
   boost::asio::awaitable<bool> Reply(Parser& parser, unsigned status, std::string body,
                                      std::string_view location = {});
+  // The client's version and keep-alive wish, read before the head is rewritten for upstream.
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
   boost::asio::awaitable<bool> DiscardBody(Parser& parser);
 
   boost::beast::tcp_stream stream_;

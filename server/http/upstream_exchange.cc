@@ -217,7 +217,7 @@ asio::awaitable<ExchangeOutcome> Exchange::RelayResponse() {
   counters_->CountResponse(response.result_int());
   auto hint = KeepAliveHint(response);
   bool upstream_reusable = response.keep_alive() && request_done_;
-  bool keep = request_.keep_alive() && !ctx_.draining && request_done_;
+  bool keep = client_.keep_alive && !ctx_.draining && request_done_;
   auto& b = response.body();
   auto length = parser.content_length();
   bool has_body = !parser.is_done();
@@ -240,8 +240,8 @@ asio::awaitable<ExchangeOutcome> Exchange::RelayResponse() {
     Release(upstream_reusable && !parser.need_eof(), hint);
     std::optional<uint64_t> out_length;
     if (length) out_length = *length;
-    outcome.keep_alive = PrepareDownstreamResponse(&response, request_.version(), keep,
-                                                   has_body, out_length);
+    outcome.keep_alive = PrepareDownstreamResponse(&response, client_.version, keep, has_body,
+                                                   out_length);
     // HEAD, 204 and 304 keep the upstream's Content-Length but carry no body.
     b.data = has_body ? body.data() : nullptr;
     b.size = has_body ? body.size() : 0;
@@ -255,7 +255,7 @@ asio::awaitable<ExchangeOutcome> Exchange::RelayResponse() {
 
   std::optional<uint64_t> out_length;
   if (length) out_length = *length;
-  outcome.keep_alive = PrepareDownstreamResponse(&response, request_.version(), keep, true,
+  outcome.keep_alive = PrepareDownstreamResponse(&response, client_.version, keep, true,
                                                  out_length);
   uint64_t sent = 0;
   if (client_.chunk.empty()) client_.chunk.resize(kRelayChunk);

@@ -29,6 +29,8 @@ struct ClientSide {
   boost::beast::flat_buffer& buffer;
   http::request_parser<http::buffer_body>& parser;
   const std::string& address;  // for X-Forwarded-For
+  unsigned version;            // the client's HTTP version (10 or 11), before any rewriting
+  bool keep_alive;             // the client allows another request on this connection
   std::string& scratch;        // reusable buffer for small bodies
   std::vector<char>& chunk;    // reusable buffer for streamed bodies
 };
