@@ -40,6 +40,9 @@ boost::asio::awaitable<RelayError> RelayMessage(
   body.size = 0;
   body.more = !p.is_done();
   http::serializer<isRequest, http::buffer_body> sr{p.get()};
+  // Beast reads at most the buffer's spare capacity (512 bytes when it has none): give it room
+  // for a whole chunk while streaming, and hand the memory back afterwards.
+  in_buffer.reserve(chunk.size());
   out.expires_after(io_timeout);
   auto [head_ec, head_n] = co_await http::async_write_header(out, sr, kUseTuple);
   if (head_ec) co_return RelayError::kWriteFailed;
@@ -70,6 +73,7 @@ boost::asio::awaitable<RelayError> RelayMessage(
     if (ec) co_return RelayError::kWriteFailed;
     *body_bytes += size;
   }
+  if (in_buffer.size() == 0) in_buffer.shrink_to_fit();
   co_return RelayError::kNone;
 }
 

@@ -127,6 +127,8 @@ asio::awaitable<Exchange::Attempt> Exchange::SendAndReadHead() {
       co_return attempt;
     }
     request_done_ = true;
+    // The route timeout runs from the end of the upload (each chunk had its own deadline).
+    deadline_ = Clock::now() + absl::ToChronoMilliseconds(route_.timeout);
     stream.expires_at(deadline_);
   }
   // Read the response head, skipping interim 1xx responses.
@@ -192,6 +194,7 @@ asio::awaitable<ExchangeOutcome> Exchange::Run() {
       co_return ExchangeOutcome{};
     }
     request_done_ = true;
+    deadline_ = Clock::now() + absl::ToChronoMilliseconds(route_.timeout);
   }
 
   bool idempotent = IsIdempotent(request_.method());

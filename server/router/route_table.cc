@@ -96,7 +96,11 @@ std::unique_ptr<CompiledRoute> Compile(const RouteSpec& spec, int index,
   } else {
     route->path = spec.match.path;
   }
+  // A template's $N is checked against the regex's groups; after a regex error that check would
+  // only add a misleading second error.
+  const bool regex_failed = errors->size() != errors_before;
   auto parse = [&](const std::string& text, const std::string& field) {
+    if (regex_failed) return;
     auto t = RewriteTemplate::Parse(text, route->group_count);
     if (!t.ok()) {
       errors->push_back({field, std::string(t.status().message())});

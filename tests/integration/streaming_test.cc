@@ -86,6 +86,7 @@ TEST_F(StreamingTest, Download256MiBKeepsProxyMemoryBounded) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body_bytes, 256 * kMiB);
   EXPECT_TRUE(res->pattern_ok);
+  RecordProperty("proxy_rss_growth_bytes", std::to_string(peak - baseline_));
   EXPECT_LT(peak - baseline_, kMaxGrowth) << "baseline " << baseline_ << " peak " << peak;
 }
 
@@ -99,6 +100,7 @@ TEST_F(StreamingTest, ChunkedDownloadKeepsProxyMemoryBounded) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body_bytes, 64 * kMiB);
   EXPECT_TRUE(res->pattern_ok);
+  RecordProperty("proxy_rss_growth_bytes", std::to_string(peak - baseline_));
   EXPECT_LT(peak - baseline_, kMaxGrowth) << "baseline " << baseline_ << " peak " << peak;
 }
 
@@ -111,6 +113,7 @@ TEST_F(StreamingTest, ChunkedUpload256MiBKeepsProxyMemoryBounded) {
   RW_ASSERT_OK(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(ParseKeyValues(res->body)["received"], std::to_string(256 * kMiB));
+  RecordProperty("proxy_rss_growth_bytes", std::to_string(peak - baseline_));
   EXPECT_LT(peak - baseline_, kMaxGrowth) << "baseline " << baseline_ << " peak " << peak;
 }
 

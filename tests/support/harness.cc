@@ -115,20 +115,32 @@ absl::Status ProxyHarness::StartProxy(std::string_view config_template,
   auto config = WriteConfig(config_template);
   if (!config.ok()) return config.status();
   const std::string ports_file = absl::StrCat(dir_, "/proxy.ports");
-  std::vector<std::string> args = {"--config",     *config,       "--listen",  "127.0.0.1:0",
-                                   "--admin",      "127.0.0.1:0", "--control", "127.0.0.1:0",
-                                   "--ports-file", ports_file};
+  std::vector<std::string> args = {"--config", *config,       "--listen",     "127.0.0.1:0",
+                                   "--admin",  "127.0.0.1:0", "--ports-file", ports_file};
+  if (std::find(extra_args.begin(), extra_args.end(), "--control") == extra_args.end()) {
+    args.insert(args.end(), {"--control", "127.0.0.1:0"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   if (std::find(extra_args.begin(), extra_args.end(), "--workers") == extra_args.end()) {
     args.insert(args.end(), {"--workers", "2"});
   }
-  auto process = Process::Spawn(RwproxyBinary(), args, absl::StrCat(dir_, "/proxy.log"));
+  if (std::find(extra_args.begin(), extra_args.end(), "--drain-timeout") == extra_args.end()) {
+    args.insert(args.end(), {"--drain-timeout", "0s"});  // SIGTERM at the end exits at once
+  }
+  std::error_code ignored;
+  std::filesystem::remove(ports_file, ignored);  // a restart must not read the last run's ports
+  // A restart logs to proxy-N.log, so the earlier runs' logs stay visible on failure.
+  const std::string log = proxy_starts_ == 0 ? absl::StrCat(dir_, "/proxy.log")
+                                             : absl::StrCat(dir_, "/proxy-", proxy_starts_, ".log");
+  ++proxy_starts_;
+  auto process = Process::Spawn(RwproxyBinary(), args, log);
   if (!process.ok()) return process.status();
   proxy_ = std::move(*process);
   auto ports = WaitForPortsFile(ports_file, {"proxy", "admin"}, kStartTimeout, &proxy_);
   if (!ports.ok()) return ports.status();
   proxy_port_ = ports->at("proxy");
   admin_port_ = ports->at("admin");
+  control_port_ = ports->count("control") ? ports->at("control") : 0;
   auto ready = WaitFor(
       [&] {
         auto res = Fetch(admin_port_, "GET", "/ready");

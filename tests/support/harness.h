@@ -48,7 +48,9 @@ class ProxyHarness {
   void SetAddress(const std::string& name, uint16_t port);
 
   // Expands `config_template`, writes routes.yaml and starts rwproxy on ephemeral ports (adds
-  // "--workers 2" unless `extra_args` has --workers); returns once GET /ready answers 200.
+  // "--workers 2", "--control 127.0.0.1:0" and "--drain-timeout 0s" unless `extra_args` sets
+  // them); returns once GET /ready answers 200. May be called again after proxy().Stop() to
+  // restart the proxy (e.g. to test --state-dir).
   absl::Status StartProxy(std::string_view config_template,
                           const std::vector<std::string>& extra_args = {});
 
@@ -63,6 +65,8 @@ class ProxyHarness {
 
   uint16_t proxy_port() const { return proxy_port_; }
   uint16_t admin_port() const { return admin_port_; }
+  // The control API (gRPC) port from the ports file's "control" line; 0 if there is none.
+  uint16_t control_port() const { return control_port_; }
   uint16_t upstream_port(const std::string& name) const;
   Process& proxy() { return proxy_; }
   const std::string& dir() const { return dir_; }
@@ -91,6 +95,8 @@ class ProxyHarness {
   Process proxy_;
   uint16_t proxy_port_ = 0;
   uint16_t admin_port_ = 0;
+  uint16_t control_port_ = 0;
+  int proxy_starts_ = 0;
 };
 
 }  // namespace rwtest

@@ -65,6 +65,9 @@ bool HttpResponse::HasHeader(std::string_view name) const {
 }
 
 struct HttpConnection::Impl {
+  // Beast reads max(512, capacity - size) bytes at a time: reserve so bodies arrive in big reads.
+  Impl() { buffer.reserve(kReadPiece); }
+
   asio::io_context ioc{1};
   beast::tcp_stream stream{ioc};
   beast::flat_buffer buffer;

@@ -265,6 +265,9 @@ asio::awaitable<void> Session(const Options& opt, tcp::socket socket) {
       if (wec) break;
     }
     if (!parser.is_done()) {
+      // Beast reads max(512, capacity - size) bytes at a time: big reads for bodies only, so
+      // connections that never carry a body stay small.
+      buffer.reserve(kPatternSize);
       auto [rec, rn] =
           co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (rec) break;

@@ -1,0 +1,347 @@
+// The control API against a real rwproxy (and rwupstream): applies under load, visibility of an
+// applied config to the very next request, rejected configs, restart with --state-dir, auth and
+// the start-up checks of --control.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/config_yaml.h"
+#include "proto/control.grpc.pb.h"
+#include "tests/integration/integration_fixture.h"
+
+namespace rwtest {
+namespace {
+
+namespace v1 = rwproxy::control::v1;
+
+// One route whose rewrite (and name) carry a tag, so two configs differ only there.
+constexpr char kTagged[] = R"yaml(
+clusters:
+  - name: app
+    endpoints: ["{{app}}"]
+routes:
+  - name: api-TAG
+    match: {path_regex: "^/api/(.*)$"}
+    rewrite: {path: "/TAG/$1"}
+    cluster: app
+)yaml";
+
+std::string TaggedYaml(const std::string& tag) {
+  return absl::StrReplaceAll(kTagged, {{"TAG", tag}});
+}
+
+class ControlTest : public IntegrationTest {
+ protected:
+  // Starts rwupstream "app" and rwproxy on the config tagged `tag` (no drain wait on stop).
+  absl::Status StartTagged(const std::string& tag, std::vector<std::string> proxy_args = {}) {
+    auto port = env_.StartUpstream("app");
+    if (!port.ok()) return port.status();
+    if (std::find(proxy_args.begin(), proxy_args.end(), "--drain-timeout") == proxy_args.end()) {
+      proxy_args.insert(proxy_args.end(), {"--drain-timeout", "0s"});
+    }
+    return env_.StartProxy(TaggedYaml(tag), proxy_args);
+  }
+
+  v1::ControlPlane::Stub& Stub() {
+    if (stub_ == nullptr) {
+      stub_ = v1::ControlPlane::NewStub(
+          grpc::CreateChannel(absl::StrCat("127.0.0.1:", env_.control_port()),
+                              grpc::InsecureChannelCredentials()));
+    }
+    return *stub_;
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return context;
+  }
+
+  rwproxy::config::v1::Config Config(const std::string& tag) {
+    rwproxy::config::v1::Config config;
+    std::vector<rwproxy::yaml::YamlError> errors;
+    EXPECT_TRUE(rwproxy::yaml::ParseConfig(env_.Expand(TaggedYaml(tag)), &config, nullptr, &errors));
+    return config;
+  }
+
+  // Applies the config tagged `tag`; the status, and the response in *response.
+  grpc::Status Apply(const std::string& tag, v1::ApplyResponse* response,
+                     std::optional<uint64_t> expected = std::nullopt) {
+    v1::ApplyRequest request;
+    *request.mutable_config() = Config(tag);
+    request.set_description("test " + tag);
+    if (expected.has_value()) request.set_expected_version(*expected);
+    auto context = Context();
+    return Stub().Apply(context.get(), request, response);
+  }
+
+  v1::GetConfigResponse Live() {
+    v1::GetConfigResponse response;
+    auto context = Context();
+    grpc::Status status = Stub().GetConfig(context.get(), {}, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  // The path rwupstream saw for GET /api/x on `conn` ("" on failure).
+  static std::string UpstreamTarget(HttpConnection& conn) {
+    auto res = conn.Send("GET", "/api/x");
+    if (!res.ok() || res->status != 200) return "";
+    return ParseKeyValues(res->body)["target"];
+  }
+
+  std::unique_ptr<v1::ControlPlane::Stub> stub_;
+};
+
+TEST_F(ControlTest, HundredAppliesUnderLoadLoseNoRequestAndOpenNoConnection) {
+  RW_ASSERT_OK(StartTagged("a"));
+  ASSERT_NE(env_.control_port(), 0);
+  constexpr int kClients = 3;
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> ok{0};
+  std::atomic<int64_t> done[kClients] = {};
+  std::atomic<int64_t> failed{0};
+  std::mutex failures_mu;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      auto conn = Connect();
+      if (!conn.ok()) {
+        ++failed;
+        return;
+      }
+      while (!stop) {
+        auto res = (*conn)->Send("GET", "/api/ping");
+        std::string target = res.ok() ? ParseKeyValues(res->body)["target"] : "";
+        if (res.ok() && res->status == 200 && (target == "/a/ping" || target == "/b/ping")) {
+          ++ok;
+        } else {
+          ++failed;
+          std::lock_guard<std::mutex> lock(failures_mu);
+          failures.push_back(res.ok() ? absl::StrCat(res->status, " ", res->body)
+                                      : std::string(res.status().message()));
+          if (!res.ok()) return;  // the connection is gone
+        }
+        ++done[i];
+      }
+    });
+  }
+  auto all_running = [&](int64_t at_least) {
+    for (auto& d : done) {
+      if (d < at_least) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(WaitFor([&] { return all_running(3); }, std::chrono::seconds(10), "load running"));
+
+  uint64_t version = 1;
+  for (int i = 0; i < 100; ++i) {
+    v1::ApplyResponse response;
+    grpc::Status status = Apply(i % 2 == 0 ? "b" : "a", &response, version);
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+    ASSERT_TRUE(response.changed());
+    ASSERT_EQ(response.version(), ++version);
+  }
+  int64_t after_applies[kClients];
+  for (int i = 0; i < kClients; ++i) after_applies[i] = done[i];
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (int i = 0; i < kClients; ++i) {
+          if (done[i] <= after_applies[i]) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10), "every client serves after the applies"));
+  stop = true;
+  for (auto& t : clients) t.join();
+
+  EXPECT_EQ(failed, 0) << (failures.empty() ? "" : failures.front());
+  EXPECT_GT(ok, 0);
+  std::cerr << "[control] " << ok << " requests in total, 100 applies among them\n";
+  EXPECT_EQ(Live().version(), 101u);
+  // Same endpoints in every config: the pools stayed warm, so no more upstream connections were
+  // opened than there were concurrent requests.
+  EXPECT_LE(Counter("cluster.app.upstream_cx_total"), kClients) << env_.Logs();
+  EXPECT_EQ(Counter("server.config_version"), 101);
+}
+
+TEST_F(ControlTest, AppliedRewriteIsVisibleToTheVeryNextRequest) {
+  RW_ASSERT_OK(StartTagged("t0"));
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  ASSERT_EQ(UpstreamTarget(**conn), "/t0/x");
+  for (int i = 1; i <= 10; ++i) {
+    const std::string tag = absl::StrCat("t", i);
+    v1::ApplyResponse response;
+    grpc::Status status = Apply(tag, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.version(), static_cast<uint64_t>(i + 1));
+    // The next request on an existing keep-alive connection, and on a new one.
+    EXPECT_EQ(UpstreamTarget(**conn), "/" + tag + "/x");
+    auto fresh = Connect();
+    RW_ASSERT_OK(fresh);
+    EXPECT_EQ(UpstreamTarget(**fresh), "/" + tag + "/x");
+  }
+}
+
+TEST_F(ControlTest, RejectedConfigLeavesLiveConfigAndVersionUntouched) {
+  RW_ASSERT_OK(StartTagged("a"));
+  v1::ApplyResponse response;
+  ASSERT_TRUE(Apply("b", &response).ok());
+  const v1::GetConfigResponse before = Live();
+  ASSERT_EQ(before.version(), 2u);
+
+  v1::ApplyRequest bad;
+  *bad.mutable_config() = Config("c");
+  bad.mutable_config()->mutable_routes(0)->mutable_match()->set_path_regex("^/api/(.*$");
+  auto context = Context();
+  grpc::Status status = Stub().Apply(context.get(), bad, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("routes[0].match.path_regex: missing )"),
+            std::string::npos)
+      << status.error_message();
+  const auto& trailers = context->GetServerTrailingMetadata();
+  auto it = trailers.find("rwproxy-violations-bin");
+  ASSERT_NE(it, trailers.end());
+  v1::ValidateResponse violations;
+  ASSERT_TRUE(violations.ParseFromString(std::string(it->second.data(), it->second.size())));
+  ASSERT_EQ(violations.violations_size(), 1);
+  EXPECT_EQ(violations.violations(0).field(), "routes[0].match.path_regex");
+
+  EXPECT_EQ(Apply("c", &response, 1).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  const v1::GetConfigResponse after = Live();
+  EXPECT_EQ(after.version(), 2u);
+  EXPECT_EQ(after.content_hash(), before.content_hash());
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  EXPECT_EQ(UpstreamTarget(**conn), "/b/x");
+  EXPECT_EQ(Counter("server.config_version"), 2);
+}
+
+TEST_F(ControlTest, RestartWithStateDirRestoresLastAppliedVersion) {
+  const std::string state_dir = env_.dir() + "/state";
+  const std::vector<std::string> args = {"--state-dir", state_dir, "--drain-timeout", "0s"};
+  RW_ASSERT_OK(StartTagged("a", args));
+  v1::ApplyResponse response;
+  ASSERT_TRUE(Apply("b", &response).ok());
+  ASSERT_TRUE(Apply("c", &response).ok());
+  ASSERT_EQ(response.version(), 3u);
+  // An open Watch stream does not hold up the shutdown; it ends with it.
+  auto watch_context = Context();
+  auto watch = Stub().Watch(watch_context.get(), {});
+  v1::VersionEvent event;
+  ASSERT_TRUE(watch->Read(&event));
+  EXPECT_EQ(event.version().version(), 3u);
+  EXPECT_EQ(env_.proxy().Stop(), 0);
+  EXPECT_FALSE(watch->Read(&event));
+  watch->Finish();
+
+  // A different --config on restart: the persisted live config wins.
+  RW_ASSERT_OK(env_.StartProxy(TaggedYaml("d"), args));
+  stub_.reset();  // the control port changed
+  const v1::GetConfigResponse live = Live();
+  EXPECT_EQ(live.version(), 3u);
+  EXPECT_EQ(live.config().routes(0).rewrite().path(), "/c/$1");
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  EXPECT_EQ(UpstreamTarget(**conn), "/c/x");
+  EXPECT_NE(ReadFileTail(env_.proxy().log_path()).find("restored config version 3"),
+            std::string::npos);
+
+  v1::ListVersionsResponse versions;
+  auto context = Context();
+  ASSERT_TRUE(Stub().ListVersions(context.get(), {}, &versions).ok());
+  ASSERT_EQ(versions.versions_size(), 3);
+  EXPECT_EQ(versions.versions(0).description(), "test c");
+  v1::RollbackRequest rollback;
+  rollback.set_version(1);
+  auto rollback_context = Context();
+  ASSERT_TRUE(Stub().Rollback(rollback_context.get(), rollback, &response).ok());
+  EXPECT_EQ(response.version(), 4u);
+  EXPECT_EQ(UpstreamTarget(**conn), "/a/x");
+}
+
+TEST_F(ControlTest, CorruptStateIsReportedAndConfigFlagUsed) {
+  const std::string state_dir = env_.dir() + "/state";
+  RW_ASSERT_OK(StartTagged("a", {"--state-dir", state_dir}));
+  v1::ApplyResponse response;
+  ASSERT_TRUE(Apply("b", &response).ok());
+  env_.proxy().Stop();
+  std::ofstream(state_dir + "/state.json", std::ios::trunc) << "{\"format\": 1, \"live_";
+
+  RW_ASSERT_OK(env_.StartProxy(TaggedYaml("d"), {"--state-dir", state_dir}));
+  stub_.reset();
+  EXPECT_EQ(Live().version(), 1u);
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  EXPECT_EQ(UpstreamTarget(**conn), "/d/x");
+  const std::string log = ReadFileTail(env_.proxy().log_path());
+  EXPECT_NE(log.find("cannot restore the saved state"), std::string::npos) << log;
+  EXPECT_NE(log.find("state.corrupt-"), std::string::npos) << log;
+  bool kept = false;
+  for (const auto& entry : std::filesystem::directory_iterator(state_dir)) {
+    kept |= entry.path().filename().string().starts_with("state.corrupt-");
+  }
+  EXPECT_TRUE(kept);
+}
+
+TEST_F(ControlTest, TokenFileRequiresBearerToken) {
+  const std::string token_file = env_.dir() + "/token";
+  std::ofstream(token_file) << "  tok-123\n";
+  RW_ASSERT_OK(StartTagged("a", {"--control-token-file", token_file}));
+  v1::GetConfigResponse response;
+  auto anonymous = Context();
+  EXPECT_EQ(Stub().GetConfig(anonymous.get(), {}, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto authorized = Context();
+  authorized->AddMetadata("authorization", "Bearer tok-123");
+  grpc::Status status = Stub().GetConfig(authorized.get(), {}, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.version(), 1u);
+}
+
+TEST_F(ControlTest, ServesOnUnixSocket) {
+  const std::string socket = env_.dir() + "/control.sock";
+  RW_ASSERT_OK(StartTagged("a", {"--control", "unix:" + socket}));
+  auto stub = v1::ControlPlane::NewStub(
+      grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+  v1::GetConfigResponse response;
+  auto context = Context();
+  grpc::Status status = stub->GetConfig(context.get(), {}, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.version(), 1u);
+}
+
+TEST_F(ControlTest, NonLoopbackControlWithoutTokenIsRefused) {
+  RW_ASSERT_OK(env_.StartUpstream("app"));
+  const std::string config = env_.dir() + "/refused.yaml";
+  std::ofstream(config) << env_.Expand(TaggedYaml("a"));
+  const std::string log = env_.dir() + "/refused.log";
+  auto process = Process::Spawn(RwproxyBinary(),
+                                {"--config", config, "--listen", "127.0.0.1:0", "--admin",
+                                 "127.0.0.1:0", "--control", "0.0.0.0:0"},
+                                log);
+  RW_ASSERT_OK(process);
+  ASSERT_TRUE(WaitFor([&] { return !process->Alive(); }, std::chrono::seconds(10),
+                      "rwproxy to exit by itself"));
+  EXPECT_EQ(process->exit_code(), 1);
+  EXPECT_NE(ReadFileTail(log).find("non-loopback"), std::string::npos) << ReadFileTail(log);
+}
+
+}  // namespace
+}  // namespace rwtest
