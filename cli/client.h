@@ -21,8 +21,8 @@ namespace rwproxy::cli {
 namespace v1 = ::rwproxy::control::v1;
 
 struct ClientOptions {
-  std::string server;  // "host:port" or "unix:/path"
-  std::string token;   // "" sends no authorization metadata
+  std::string server;                          // "host:port" or "unix:/path"
+  std::string token;                           // "" sends no authorization metadata
   absl::Duration timeout = absl::Seconds(10);  // per call; InfiniteDuration() = no deadline
 };
 

@@ -50,9 +50,10 @@ struct Command {
   std::function<int(const Globals&)> run;
 };
 
-void AddApplyCommands(CLI::App* app, std::vector<Command>* out);    // apply, rollback
-void AddConfigCommands(CLI::App* app, std::vector<Command>* out);   // validate, get, diff
-void AddInspectCommands(CLI::App* app, std::vector<Command>* out);  // history, watch, explain, stats
+void AddApplyCommands(CLI::App* app, std::vector<Command>* out);   // apply, rollback
+void AddConfigCommands(CLI::App* app, std::vector<Command>* out);  // validate, get, diff
+void AddInspectCommands(CLI::App* app,
+                        std::vector<Command>* out);  // history, watch, explain, stats
 
 // ---- Helpers shared by the command files (commands_common.cc) ----
 

@@ -85,9 +85,8 @@ int RunRollback(const RollbackFlags& flags, const Globals& globals) {
   v1::RollbackRequest request;
   request.set_version(flags.version);
   if (flags.expect_option->count() > 0) request.set_expected_version(flags.expect_version);
-  request.set_description(flags.description.empty()
-                              ? absl::StrCat("rwctl rollback to version ", flags.version)
-                              : flags.description);
+  // Empty: the server records "rollback to version N".
+  request.set_description(flags.description);
   std::vector<TargetResult> results(globals.servers.size());
   RunPerTarget(globals.servers.size(), kMaxParallelTargets, [&](size_t i) {
     ControlClient client(globals.ForServer(i));
@@ -122,23 +121,20 @@ void AddApplyCommands(CLI::App* app, std::vector<Command>* out) {
       apply->add_option("--expect-version", apply_flags->expect_version,
                         "apply only if the live version is N (else exit 1)");
   apply->add_option("-m,--message", apply_flags->description, "description kept in history");
-  out->push_back({apply, true, [apply_flags](const Globals& g) {
-                    return RunApply(*apply_flags, g);
-                  }});
+  out->push_back(
+      {apply, true, [apply_flags](const Globals& g) { return RunApply(*apply_flags, g); }});
 
   auto rollback_flags = std::make_shared<RollbackFlags>();
-  CLI::App* rollback = app->add_subcommand(
-      "rollback", "re-apply an earlier version's content as a new version");
+  CLI::App* rollback =
+      app->add_subcommand("rollback", "re-apply an earlier version's content as a new version");
   rollback->add_option("VERSION", rollback_flags->version, "version to restore (see history)")
       ->required();
   rollback_flags->expect_option =
       rollback->add_option("--expect-version", rollback_flags->expect_version,
                            "roll back only if the live version is N (else exit 1)");
-  rollback->add_option("-m,--message", rollback_flags->description,
-                       "description kept in history");
-  out->push_back({rollback, true, [rollback_flags](const Globals& g) {
-                    return RunRollback(*rollback_flags, g);
-                  }});
+  rollback->add_option("-m,--message", rollback_flags->description, "description kept in history");
+  out->push_back({rollback, true,
+                  [rollback_flags](const Globals& g) { return RunRollback(*rollback_flags, g); }});
 }
 
 }  // namespace rwproxy::cli

@@ -79,9 +79,9 @@ int RunDiff(const DiffFlags& flags, const Globals& globals) {
   v1::GetConfigResponse response;
   grpc::Status status = client.GetConfig(&response);
   if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
-  std::string diff = UnifiedDiff(yaml::ToYaml(response.config()), yaml::ToYaml(local->config),
-                                 absl::StrCat("live (version ", response.version(), ")"),
-                                 local->name);
+  std::string diff =
+      UnifiedDiff(yaml::ToYaml(response.config()), yaml::ToYaml(local->config),
+                  absl::StrCat("live (version ", response.version(), ")"), local->name);
   std::cout << diff;
   return diff.empty() ? kExitOk : kExitRejected;
 }
@@ -96,9 +96,8 @@ void AddConfigCommands(CLI::App* app, std::vector<Command>* out) {
   validate->add_flag("--offline", validate_flags->offline,
                      "check locally without a server: YAML, field checks, regex syntax (not "
                      "regex size limits, template groups or name resolution)");
-  out->push_back({validate, false, [validate_flags](const Globals& g) {
-                    return RunValidate(*validate_flags, g);
-                  }});
+  out->push_back({validate, false,
+                  [validate_flags](const Globals& g) { return RunValidate(*validate_flags, g); }});
 
   auto get_flags = std::make_shared<GetFlags>();
   CLI::App* get = app->add_subcommand(

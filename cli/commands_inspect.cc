@@ -34,11 +34,9 @@ struct StatsFlags {
   std::string output;
 };
 
-std::string ShortHash(const std::string& hash) { return hash.substr(0, 12); }
-
 std::string VersionLine(const v1::VersionInfo& info) {
-  return absl::StrFormat("%-8d %-20s %-12s %s", info.version(),
-                         FormatUnixMs(info.applied_unix_ms()), ShortHash(info.content_hash()),
+  return absl::StrFormat("%-8d  %-20s  %-16s  %s", info.version(),
+                         FormatUnixMs(info.applied_unix_ms()), info.content_hash(),
                          info.description());
 }
 
@@ -51,7 +49,7 @@ int RunHistory(const HistoryFlags& flags, const Globals& globals) {
     std::cout << ToJson(response) << "\n";
     return kExitOk;
   }
-  std::cout << absl::StrFormat("%-8s %-20s %-12s %s\n", "VERSION", "APPLIED (UTC)", "HASH",
+  std::cout << absl::StrFormat("%-8s  %-20s  %-16s  %s\n", "VERSION", "APPLIED (UTC)", "HASH",
                                "DESCRIPTION");
   for (const auto& info : response.versions()) std::cout << VersionLine(info) << "\n";
   return kExitOk;
@@ -97,8 +95,10 @@ void PrintExplain(const v1::ExplainResponse& r) {
   std::cout << "config version " << r.version() << "\n";
   for (const auto& check : r.checks()) {
     std::cout << "  " << absl::StrFormat("%-20s ", check.route())
-              << (check.matched() ? "match" : "no match")
-              << (check.reason().empty() ? "" : ": " + check.reason()) << "\n";
+              << (check.matched()          ? "match"
+                  : check.reason().empty() ? "no match"
+                                           : "no match: " + check.reason())
+              << "\n";
   }
   if (!r.matched()) {
     std::cout << "no route matches (the proxy answers 404)\n";
@@ -171,20 +171,19 @@ void AddInspectCommands(CLI::App* app, std::vector<Command>* out) {
   CLI::App* history = app->add_subcommand("history", "list config versions, newest first");
   history->add_option("--limit", history_flags->limit, "at most N versions (0: server default)");
   AddOutputFlag(history, &history_flags->output, {"text", "json"});
-  out->push_back({history, false, [history_flags](const Globals& g) {
-                    return RunHistory(*history_flags, g);
-                  }});
+  out->push_back({history, false,
+                  [history_flags](const Globals& g) { return RunHistory(*history_flags, g); }});
 
   auto watch_flags = std::make_shared<WatchFlags>();
   CLI::App* watch = app->add_subcommand(
-      "watch", "print the live version, then every change; with --until-version N exit 0 once "
-               "the live version is >= N (exit 3 after --timeout, default 10s)");
+      "watch",
+      "print the live version, then every change; with --until-version N exit 0 once "
+      "the live version is >= N (exit 3 after --timeout, default 10s)");
   watch_flags->until_option =
       watch->add_option("--until-version", watch_flags->until_version, "stop at version >= N");
   AddOutputFlag(watch, &watch_flags->output, {"text", "json"});
-  out->push_back({watch, false, [watch_flags](const Globals& g) {
-                    return RunWatch(*watch_flags, g);
-                  }});
+  out->push_back(
+      {watch, false, [watch_flags](const Globals& g) { return RunWatch(*watch_flags, g); }});
 
   auto explain_flags = std::make_shared<ExplainFlags>();
   CLI::App* explain = app->add_subcommand(
@@ -194,16 +193,14 @@ void AddInspectCommands(CLI::App* app, std::vector<Command>* out) {
   explain->add_option("-H,--header", explain_flags->headers, "'name: value' (repeatable)")
       ->allow_extra_args(false);
   AddOutputFlag(explain, &explain_flags->output, {"text", "json"});
-  out->push_back({explain, false, [explain_flags](const Globals& g) {
-                    return RunExplain(*explain_flags, g);
-                  }});
+  out->push_back({explain, false,
+                  [explain_flags](const Globals& g) { return RunExplain(*explain_flags, g); }});
 
   auto stats_flags = std::make_shared<StatsFlags>();
   CLI::App* stats = app->add_subcommand("stats", "print the proxy's counters");
   AddOutputFlag(stats, &stats_flags->output, {"text", "json"});
-  out->push_back({stats, false, [stats_flags](const Globals& g) {
-                    return RunStats(*stats_flags, g);
-                  }});
+  out->push_back(
+      {stats, false, [stats_flags](const Globals& g) { return RunStats(*stats_flags, g); }});
 }
 
 }  // namespace rwproxy::cli

@@ -82,8 +82,8 @@ std::string UnifiedDiff(std::string_view old_text, std::string_view new_text,
   }
   if (changes.empty()) return "";
 
-  std::string out = absl::StrCat("--- ", std::string(old_label), "\n+++ ",
-                                 std::string(new_label), "\n");
+  std::string out =
+      absl::StrCat("--- ", std::string(old_label), "\n+++ ", std::string(new_label), "\n");
   // Line numbers (0-based) in the old and new text at each script index.
   std::vector<size_t> old_at(script.size() + 1), new_at(script.size() + 1);
   for (size_t k = 0; k < script.size(); ++k) {

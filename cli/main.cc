@@ -49,9 +49,9 @@ int Main(int argc, char** argv) {
                  "file with one server address per line (# comments)");
   app.add_option("--token-file", flags.token_file,
                  "file holding the bearer token (default $RWCTL_TOKEN)");
-  flags.timeout_option =
-      app.add_option("--timeout", flags.timeout, "deadline of each call (watch: of the whole watch)")
-          ->capture_default_str();
+  flags.timeout_option = app.add_option("--timeout", flags.timeout,
+                                        "deadline of each call (watch: of the whole watch)")
+                             ->capture_default_str();
 
   std::vector<Command> commands;
   AddApplyCommands(&app, &commands);

@@ -39,8 +39,8 @@ absl::StatusOr<std::vector<std::string>> ParseServersFile(std::string_view text)
     if (entry.empty()) continue;
     if (std::any_of(entry.begin(), entry.end(),
                     [](char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); })) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", line_no, ": '", entry, "' is not one address (host:port or unix:/path)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", line_no, ": '", entry, "' is not one address (host:port or unix:/path)"));
     }
     out.push_back(std::move(entry));
   }

@@ -31,13 +31,14 @@ int Fail(const std::string& message) {
 bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore* store) {
   auto restored = store->Restore();
   if (restored.ok()) {
-    std::fprintf(stderr, "rwproxy: restored config version %llu from %s (it wins over --config %s)\n",
-                 static_cast<unsigned long long>(*restored), flags.state_dir.c_str(),
-                 flags.config.c_str());
+    std::fprintf(
+        stderr, "rwproxy: restored config version %llu from %s (it wins over --config %s)\n",
+        static_cast<unsigned long long>(*restored), flags.state_dir.c_str(), flags.config.c_str());
     return true;
   }
   if (absl::IsDataLoss(restored.status())) {
-    std::fprintf(stderr, "rwproxy: cannot restore the saved state: %s; falling back to --config %s\n",
+    std::fprintf(stderr,
+                 "rwproxy: cannot restore the saved state: %s; falling back to --config %s\n",
                  std::string(restored.status().message()).c_str(), flags.config.c_str());
   } else if (!absl::IsNotFound(restored.status())) {
     Fail(std::string(restored.status().message()));
@@ -78,9 +79,11 @@ int main(int argc, char** argv) {
     return Fail("--drain-timeout: '" + flags.drain_timeout + "' is not a duration such as 20s");
   }
   auto listen_endpoint = rwproxy::ParseAddress(flags.listen);
-  if (!listen_endpoint.ok()) return Fail("--listen: " + std::string(listen_endpoint.status().message()));
+  if (!listen_endpoint.ok())
+    return Fail("--listen: " + std::string(listen_endpoint.status().message()));
   auto admin_endpoint = rwproxy::ParseAddress(flags.admin);
-  if (!admin_endpoint.ok()) return Fail("--admin: " + std::string(admin_endpoint.status().message()));
+  if (!admin_endpoint.ok())
+    return Fail("--admin: " + std::string(admin_endpoint.status().message()));
   const bool has_token = !flags.control_token_file.empty();
   if (auto status = rwproxy::CheckControlAddress(flags.control, has_token); !status.ok()) {
     return Fail("--control: " + std::string(status.message()));
@@ -91,8 +94,8 @@ int main(int argc, char** argv) {
     if (!read.ok()) return Fail("--control-token-file: " + std::string(read.status().message()));
     token = *read;
   }
-  int workers = flags.workers > 0 ? flags.workers
-                                  : std::max(1u, std::thread::hardware_concurrency());
+  int workers =
+      flags.workers > 0 ? flags.workers : std::max(1u, std::thread::hardware_concurrency());
 
   rwproxy::Server server(workers);
   if (auto status = server.Listen(*listen_endpoint); !status.ok()) {
@@ -100,8 +103,9 @@ int main(int argc, char** argv) {
   }
   rwproxy::control::ConfigStore store(&server, {.state_dir = flags.state_dir});
   if (!LoadFirstConfig(flags, &store)) return 1;
-  rwproxy::AdminServer admin({[&server] { return !server.draining() && server.current() != nullptr; },
-                              [&server] { return server.CollectStats(); }});
+  rwproxy::AdminServer admin(
+      {[&server] { return !server.draining() && server.current() != nullptr; },
+       [&server] { return server.CollectStats(); }});
   if (auto status = admin.Listen(*admin_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
   }

@@ -93,7 +93,8 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string token(absl::StripAsciiWhitespace(buffer.str()));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
   return token;
 }
 

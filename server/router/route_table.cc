@@ -83,7 +83,7 @@ std::unique_ptr<CompiledRoute> Compile(const RouteSpec& spec, int index,
     route->regex = std::make_unique<RE2>(spec.match.path, options);
     const std::string field = at + ".match.path_regex";
     if (!route->regex->ok()) {
-      errors->push_back({field, absl::StrCat(route->regex->error(), ": ", spec.match.path)});
+      errors->push_back({field, route->regex->error()});  // RE2 names the pattern itself
     } else if (route->regex->ProgramSize() > kMaxRegexProgramSize) {
       errors->push_back({field, absl::StrCat("regex too large (program size ",
                                              route->regex->ProgramSize(), ", limit ",

@@ -82,9 +82,9 @@ grpc::Status FakeControlPlane::Apply(grpc::ServerContext* context, const v1::App
   if (auto status = CheckToken(context); !status.ok()) return status;
   if (reject_ != Reject::kNone) return Rejection(context);
   if (request->has_expected_version() && request->expected_version() != version_) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("expected version ", request->expected_version(),
-                                     ", live is ", version_));
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("expected version ", request->expected_version(), ", live is ", version_));
   }
   bool same = google::protobuf::util::MessageDifferencer::Equals(config_, request->config());
   response->set_changed(!same);

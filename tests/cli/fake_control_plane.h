@@ -36,7 +36,8 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   uint64_t version();
   std::vector<std::string> descriptions();  // of every applied version, oldest first
 
-  grpc::Status Apply(grpc::ServerContext* context, const rwproxy::control::v1::ApplyRequest* request,
+  grpc::Status Apply(grpc::ServerContext* context,
+                     const rwproxy::control::v1::ApplyRequest* request,
                      rwproxy::control::v1::ApplyResponse* response) override;
   grpc::Status Validate(grpc::ServerContext* context,
                         const rwproxy::control::v1::ValidateRequest* request,
@@ -44,7 +45,8 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   grpc::Status GetConfig(grpc::ServerContext* context,
                          const rwproxy::control::v1::GetConfigRequest* request,
                          rwproxy::control::v1::GetConfigResponse* response) override;
-  grpc::Status Watch(grpc::ServerContext* context, const rwproxy::control::v1::WatchRequest* request,
+  grpc::Status Watch(grpc::ServerContext* context,
+                     const rwproxy::control::v1::WatchRequest* request,
                      grpc::ServerWriter<rwproxy::control::v1::VersionEvent>* writer) override;
 
  private:

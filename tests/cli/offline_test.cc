@@ -25,7 +25,8 @@ TEST(ValidateOfflineTest, ValidConfigHasNoViolations) {
 clusters: [{name: app, endpoints: ["127.0.0.1:8081"]}]
 routes:
   - {name: api, match: {path_regex: "^/api/(.*)$"}, rewrite: {path: "/$1"}, cluster: app}
-)").empty());
+)")
+                  .empty());
 }
 
 TEST(ValidateOfflineTest, ReportsRegexSyntax) {

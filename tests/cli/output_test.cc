@@ -22,23 +22,18 @@ TEST_P(ExitCodeTest, MapsStatusCode) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllCodes, ExitCodeTest,
-    ::testing::Values(CodeCase{grpc::StatusCode::OK, 0},
-                      CodeCase{grpc::StatusCode::INVALID_ARGUMENT, 1},
-                      CodeCase{grpc::StatusCode::FAILED_PRECONDITION, 1},
-                      CodeCase{grpc::StatusCode::NOT_FOUND, 1},
-                      CodeCase{grpc::StatusCode::ABORTED, 1},
-                      CodeCase{grpc::StatusCode::ALREADY_EXISTS, 1},
-                      CodeCase{grpc::StatusCode::OUT_OF_RANGE, 1},
-                      CodeCase{grpc::StatusCode::RESOURCE_EXHAUSTED, 1},
-                      CodeCase{grpc::StatusCode::INTERNAL, 1},
-                      CodeCase{grpc::StatusCode::UNKNOWN, 1},
-                      CodeCase{grpc::StatusCode::UNIMPLEMENTED, 1},
-                      CodeCase{grpc::StatusCode::CANCELLED, 1},
-                      CodeCase{grpc::StatusCode::DATA_LOSS, 1},
-                      CodeCase{grpc::StatusCode::UNAVAILABLE, 3},
-                      CodeCase{grpc::StatusCode::DEADLINE_EXCEEDED, 3},
-                      CodeCase{grpc::StatusCode::UNAUTHENTICATED, 3},
-                      CodeCase{grpc::StatusCode::PERMISSION_DENIED, 3}));
+    ::testing::Values(
+        CodeCase{grpc::StatusCode::OK, 0}, CodeCase{grpc::StatusCode::INVALID_ARGUMENT, 1},
+        CodeCase{grpc::StatusCode::FAILED_PRECONDITION, 1},
+        CodeCase{grpc::StatusCode::NOT_FOUND, 1}, CodeCase{grpc::StatusCode::ABORTED, 1},
+        CodeCase{grpc::StatusCode::ALREADY_EXISTS, 1}, CodeCase{grpc::StatusCode::OUT_OF_RANGE, 1},
+        CodeCase{grpc::StatusCode::RESOURCE_EXHAUSTED, 1}, CodeCase{grpc::StatusCode::INTERNAL, 1},
+        CodeCase{grpc::StatusCode::UNKNOWN, 1}, CodeCase{grpc::StatusCode::UNIMPLEMENTED, 1},
+        CodeCase{grpc::StatusCode::CANCELLED, 1}, CodeCase{grpc::StatusCode::DATA_LOSS, 1},
+        CodeCase{grpc::StatusCode::UNAVAILABLE, 3},
+        CodeCase{grpc::StatusCode::DEADLINE_EXCEEDED, 3},
+        CodeCase{grpc::StatusCode::UNAUTHENTICATED, 3},
+        CodeCase{grpc::StatusCode::PERMISSION_DENIED, 3}));
 
 struct CombineCase {
   std::vector<int> codes;

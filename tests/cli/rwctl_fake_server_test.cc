@@ -7,8 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/cli/fake_control_plane.h"
 #include "tests/cli/rwctl_runner.h"
@@ -63,7 +63,8 @@ TEST_F(RwctlFakeServerTest, ApplyReportsAppliedUnchangedAndDryRun) {
   r = Ctl({"apply", "-f", routes_});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(r.out, "unchanged, version 2\n");
-  std::string changed = runner_.WriteFile("changed.yaml", absl::StrReplaceAll(kRoutes, {{"api", "v1"}}));
+  std::string changed =
+      runner_.WriteFile("changed.yaml", absl::StrReplaceAll(kRoutes, {{"api", "v1"}}));
   r = Ctl({"apply", changed, "--dry-run"});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(r.out, "valid (dry run): would apply version 3\n");
@@ -92,8 +93,9 @@ TEST_F(RwctlFakeServerTest, YamlErrorsAreLocatedAndNothingIsSent) {
 }
 
 TEST_F(RwctlFakeServerTest, RejectionFromMetadataIsLocatedInTheFile) {
-  fake_.set_reject(FakeControlPlane::Reject::kWithMetadata,
-                   {V("routes[0].match.path_regex", "missing )"), V("routes[0].cluster", "unknown")});
+  fake_.set_reject(
+      FakeControlPlane::Reject::kWithMetadata,
+      {V("routes[0].match.path_regex", "missing )"), V("routes[0].cluster", "unknown")});
   RwctlResult r = Ctl({"apply", routes_});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_THAT(r.err, HasSubstr(routes_ + ":6:13: routes[0].match.path_regex: missing )\n"));
@@ -177,8 +179,8 @@ TEST_F(RwctlFakeServerTest, FleetPushReportsEveryTargetInOrder) {
 
   second.set_reject(FakeControlPlane::Reject::kWithMetadata, {V("routes[0].cluster", "unknown")});
   std::string servers = runner_.WriteFile(
-      "servers", absl::StrCat("# fleet\n", fake_.address(), "\n", second.address(), " # b\n",
-                              down, "\n"));
+      "servers",
+      absl::StrCat("# fleet\n", fake_.address(), "\n", second.address(), " # b\n", down, "\n"));
   r = Rwctl({"apply", routes_, "--servers-file", servers});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_THAT(r.out, HasSubstr(fake_.address() + ": unchanged, version 2\n" + second.address() +
@@ -197,7 +199,8 @@ TEST_F(RwctlFakeServerTest, GetYamlAppliesAsNoOpAndDiff) {
   r = Ctl({"diff", routes_});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(r.out, "");
-  std::string changed = runner_.WriteFile("changed.yaml", absl::StrReplaceAll(kRoutes, {{"/$1", "/v2/$1"}}));
+  std::string changed =
+      runner_.WriteFile("changed.yaml", absl::StrReplaceAll(kRoutes, {{"/$1", "/v2/$1"}}));
   r = Ctl({"diff", changed});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_THAT(r.out, HasSubstr("--- live (version 2)\n+++ " + changed + "\n@@ "));
@@ -216,8 +219,8 @@ TEST_F(RwctlFakeServerTest, WatchUntilVersion) {
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_THAT(r.out, HasSubstr("1 "));
 
-  auto child = runner_.Start({"watch", "--until-version", "2", "--timeout", "20s", "--server",
-                              fake_.address()});
+  auto child = runner_.Start(
+      {"watch", "--until-version", "2", "--timeout", "20s", "--server", fake_.address()});
   ASSERT_TRUE(child.ok()) << child.status();
   ASSERT_EQ(Ctl({"apply", routes_, "-m", "pushed"}).exit_code, 0);
   auto waited = runner_.Wait(*child);
@@ -243,10 +246,12 @@ TEST_F(RwctlFakeServerTest, ValidateOnlineAndOffline) {
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_THAT(r.err, HasSubstr(routes_ + ":8:5: routes[0].cluster: nope"));
 
-  std::string bad = runner_.WriteFile("bad.yaml", absl::StrReplaceAll(kRoutes, {{"(.*)$", "(.*$"}}));
+  std::string bad =
+      runner_.WriteFile("bad.yaml", absl::StrReplaceAll(kRoutes, {{"(.*)$", "(.*$"}}));
   r = Rwctl({"validate", "--offline", bad});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
-  EXPECT_THAT(r.err, HasSubstr(bad + ":6:13: routes[0].match.path_regex: invalid regex: missing )"));
+  EXPECT_THAT(r.err,
+              HasSubstr(bad + ":6:13: routes[0].match.path_regex: invalid regex: missing )"));
   r = Rwctl({"validate", "--offline", routes_});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
 }

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "google/protobuf/util/json_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "proto/control.pb.h"
 #include "tests/cli/rwctl_runner.h"
@@ -34,7 +34,7 @@ class RwctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RW_ASSERT_OK(env_.StartUpstream("app"));
-    RW_ASSERT_OK(env_.StartProxy(kConfig));
+    RW_ASSERT_OK(env_.StartProxy(kConfig, {"--drain-timeout", "0s"}));
     auto ports = WaitForPortsFile(env_.dir() + "/proxy.ports", {"control"},
                                   ProxyHarness::kStartTimeout, &env_.proxy());
     ASSERT_TRUE(ports.ok()) << ports.status() << "\n" << env_.Logs();
@@ -66,7 +66,7 @@ TEST_F(RwctlTest, ApplyChangesRoutingBeforeItReturns) {
   EXPECT_EQ(r.out, "applied version 2\n");
   auto res = Fetch(env_.proxy_port(), "GET", "/api/users/7");
   ASSERT_TRUE(res.ok()) << res.status();
-  EXPECT_EQ(ParseKeyValues(res->body)["path"], "/v2/users/7") << res->body;
+  EXPECT_EQ(ParseKeyValues(res->body)["target"], "/v2/users/7") << res->body;
   r = Ctl({"apply", file});
   EXPECT_EQ(r.out, "unchanged, version 2\n") << r.Describe();
   r = Ctl({"apply", file, "--dry-run"});
@@ -140,7 +140,7 @@ TEST_F(RwctlTest, HistoryAndRollback) {
   EXPECT_EQ(r.out, "rolled back to version 1: applied version 3\n");
   auto res = Fetch(env_.proxy_port(), "GET", "/api/users/7");
   ASSERT_TRUE(res.ok()) << res.status();
-  EXPECT_EQ(ParseKeyValues(res->body)["path"], "/users/7") << res->body;
+  EXPECT_EQ(ParseKeyValues(res->body)["target"], "/users/7") << res->body;
   r = Ctl({"rollback", "999"});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
 }
@@ -174,8 +174,8 @@ TEST_F(RwctlTest, StatsJsonParses) {
 }
 
 TEST_F(RwctlTest, WatchUntilVersionReturnsOnceApplied) {
-  auto child = runner_.Start({"watch", "--until-version", "2", "--timeout", "20s", "--server",
-                              server_});
+  auto child =
+      runner_.Start({"watch", "--until-version", "2", "--timeout", "20s", "--server", server_});
   ASSERT_TRUE(child.ok()) << child.status();
   ASSERT_EQ(Ctl({"apply", Variant("v2.yaml", "/$1", "/v2/$1")}).exit_code, 0);
   auto watched = runner_.Wait(*child);

@@ -25,9 +25,8 @@ TEST(ParseServersFileTest, SkipsCommentsAndBlankLines) {
       "\t#only a comment\n"
       "[::1]:15010");
   ASSERT_TRUE(servers.ok()) << servers.status();
-  EXPECT_EQ(*servers,
-            (Strings{"10.0.0.1:15010", "10.0.0.2:15010", "unix:/run/rwproxy/control.sock",
-                     "[::1]:15010"}));
+  EXPECT_EQ(*servers, (Strings{"10.0.0.1:15010", "10.0.0.2:15010", "unix:/run/rwproxy/control.sock",
+                               "[::1]:15010"}));
 }
 
 TEST(ParseServersFileTest, EmptyFileHasNoServers) {
@@ -39,8 +38,7 @@ TEST(ParseServersFileTest, EmptyFileHasNoServers) {
 TEST(ParseServersFileTest, RejectsTwoWordsOnALineNamingTheLine) {
   auto servers = ParseServersFile("a:1\n\nb:2 c:3\n");
   ASSERT_FALSE(servers.ok());
-  EXPECT_NE(servers.status().message().find("line 3"), absl::string_view::npos)
-      << servers.status();
+  EXPECT_NE(servers.status().message().find("line 3"), absl::string_view::npos) << servers.status();
 }
 
 class ResolveServersTest : public ::testing::Test {

@@ -53,9 +53,9 @@ INSTANTIATE_TEST_SUITE_P(
                     {{"routes[0].cluster", "unknown cluster 'x'"}}},
         MessageCase{"a: one\nclusters[1].endpoints[0]: bad: really\n",
                     {{"a", "one"}, {"clusters[1].endpoints[0]", "bad: really"}}},
-        MessageCase{"invalid config (2 errors)\n\n  routes[1].match.headers.x-canary: bad  \n",
-                    {{"", "invalid config (2 errors)"},
-                     {"routes[1].match.headers.x-canary", "bad"}}},
+        MessageCase{
+            "invalid config (2 errors)\n\n  routes[1].match.headers.x-canary: bad  \n",
+            {{"", "invalid config (2 errors)"}, {"routes[1].match.headers.x-canary", "bad"}}},
         MessageCase{"no colon here", {{"", "no colon here"}}},
         MessageCase{": starts with a separator", {{"", ": starts with a separator"}}},
         MessageCase{"", {}}));
@@ -100,16 +100,17 @@ TEST_P(FormatViolationTest, LocatesFieldInTheSentFile) {
 
 INSTANTIATE_TEST_SUITE_P(
     Fields, FormatViolationTest,
-    ::testing::Values(
-        LocateCase{"routes[0].match.path_regex", "routes.yaml:6:13: routes[0].match.path_regex: msg"},
-        LocateCase{"routes[1].cluster", "routes.yaml:12:5: routes[1].cluster: msg"},
-        LocateCase{"routes[1].match.headers.x-canary",
-                   "routes.yaml:11:17: routes[1].match.headers.x-canary: msg"},
-        // Not written in the file: the closest enclosing field.
-        LocateCase{"routes[0].timeout", "routes.yaml:5:5: routes[0].timeout: msg"},
-        LocateCase{"clusters[0].pool.max_idle", "routes.yaml:2:5: clusters[0].pool.max_idle: msg"},
-        // Not about a field: no position.
-        LocateCase{"", "routes.yaml: msg"}));
+    ::testing::Values(LocateCase{"routes[0].match.path_regex",
+                                 "routes.yaml:6:13: routes[0].match.path_regex: msg"},
+                      LocateCase{"routes[1].cluster", "routes.yaml:12:5: routes[1].cluster: msg"},
+                      LocateCase{"routes[1].match.headers.x-canary",
+                                 "routes.yaml:11:17: routes[1].match.headers.x-canary: msg"},
+                      // Not written in the file: the closest enclosing field.
+                      LocateCase{"routes[0].timeout", "routes.yaml:5:5: routes[0].timeout: msg"},
+                      LocateCase{"clusters[0].pool.max_idle",
+                                 "routes.yaml:2:5: clusters[0].pool.max_idle: msg"},
+                      // Not about a field: no position.
+                      LocateCase{"", "routes.yaml: msg"}));
 
 TEST(FormatYamlErrorTest, UsesPositionAndField) {
   EXPECT_EQ(FormatYamlError("f.yaml", {{3, 7}, "routes[0].nmae", "unknown field 'nmae'"}),
