@@ -107,7 +107,8 @@ asio::awaitable<bool> DownstreamSession::Handle(Parser& parser) {
     case CompiledRoute::Action::kCluster:
       break;
   }
-  ClientSide client{stream_, buffer_, parser, address_, version_, keep_alive_, scratch_, chunk_};
+  ClientSide client{stream_, buffer_, parser, address_, version_, keep_alive_, scratch_, wire_,
+                    chunk_};
   ExchangeOutcome outcome = co_await ProxyToCluster(client, ctx_, *snapshot, decision);
   if (outcome.local_status) {
     co_return co_await Reply(parser, *outcome.local_status, outcome.local_reason + "\n");

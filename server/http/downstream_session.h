@@ -46,6 +46,7 @@ class DownstreamSession {
   WorkerContext& ctx_;
   std::string address_;
   std::string scratch_;
+  std::string wire_;
   std::vector<char> chunk_;
   bool idle_ = true;  // waiting for a request head
 };

@@ -100,6 +100,40 @@ std::chrono::milliseconds KeepAliveHint(const http::fields& fields) {
   return std::chrono::milliseconds(0);
 }
 
+namespace {
+void AppendFields(const http::fields& fields, std::string* out) {
+  for (const auto& field : fields) {
+    out->append(field.name_string());
+    out->append(": ");
+    out->append(field.value());
+    out->append("\r\n");
+  }
+  out->append("\r\n");
+}
+}  // namespace
+
+void SerializeHead(const http::request_header<>& head, std::string* out) {
+  out->clear();
+  out->append(head.method_string());
+  out->push_back(' ');
+  out->append(head.target());
+  out->append(head.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  AppendFields(head, out);
+}
+
+void SerializeHead(const http::response_header<>& head, std::string* out) {
+  out->clear();
+  out->append(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  unsigned status = head.result_int();
+  char digits[3] = {char('0' + status / 100 % 10), char('0' + status / 10 % 10),
+                    char('0' + status % 10)};
+  out->append(digits, 3);
+  out->push_back(' ');
+  out->append(head.reason());
+  out->append("\r\n");
+  AppendFields(head, out);
+}
+
 bool IsIdempotent(http::verb method) {
   switch (method) {
     case http::verb::get:

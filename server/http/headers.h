@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "boost/beast/http/fields.hpp"
@@ -38,6 +39,11 @@ bool PrepareDownstreamResponse(http::response_header<>* head, unsigned client_ve
 
 // The upstream's "Keep-Alive: timeout=N" hint, if any (zero when absent or malformed).
 std::chrono::milliseconds KeepAliveHint(const http::fields& fields);
+
+// Replaces *out with the wire form of a head: request or status line, fields, blank line. Used
+// for messages sent in one write, where Beast's generic serializer costs more than the copy.
+void SerializeHead(const http::request_header<>& head, std::string* out);
+void SerializeHead(const http::response_header<>& head, std::string* out);
 
 // True for methods RFC 9110 calls idempotent.
 bool IsIdempotent(http::verb method);

@@ -1,5 +1,7 @@
 #include "server/http/upstream_exchange.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/buffer.hpp"
@@ -106,13 +108,12 @@ asio::awaitable<Exchange::Attempt> Exchange::SendAndReadHead() {
   ++lease_.conn->requests;
   stream.expires_at(deadline_);
   if (client_.parser.is_done()) {  // no body, or a small one already read
-    auto& b = request_.body();
-    b.data = small_body_ ? client_.scratch.data() : nullptr;
-    b.size = small_body_ ? client_.scratch.size() : 0;
-    b.more = false;
-    http::request_serializer<http::buffer_body> sr{request_};
-    auto [ec, n] = co_await http::async_write(stream, sr, kUseTuple);
-    attempt.body_bytes_sent = b.size;  // at least handed to the kernel if the write succeeded
+    SerializeHead(request_, &client_.wire);
+    size_t body_size = small_body_ ? client_.scratch.size() : 0;
+    std::array<asio::const_buffer, 2> wire = {asio::buffer(client_.wire),
+                                              asio::buffer(client_.scratch.data(), body_size)};
+    auto [ec, n] = co_await asio::async_write(stream, wire, kUseTuple);
+    attempt.body_bytes_sent = body_size;  // possibly sent, even when the write failed
     if (ec) {
       attempt.failure = ec == beast::error::timeout ? Failure::kTimeout : Failure::kUpstream;
       co_return attempt;
@@ -246,12 +247,11 @@ asio::awaitable<ExchangeOutcome> Exchange::RelayResponse() {
     outcome.keep_alive = PrepareDownstreamResponse(&response, client_.version, keep, has_body,
                                                    out_length);
     // HEAD, 204 and 304 keep the upstream's Content-Length but carry no body.
-    b.data = has_body ? body.data() : nullptr;
-    b.size = has_body ? body.size() : 0;
-    b.more = false;
-    http::response_serializer<http::buffer_body> sr{response};
+    SerializeHead(response, &client_.wire);
+    std::array<asio::const_buffer, 2> wire = {asio::buffer(client_.wire),
+                                              asio::buffer(body.data(), has_body ? body.size() : 0)};
     client_.stream.expires_after(kClientIoTimeout);
-    auto [ec, n] = co_await http::async_write(client_.stream, sr, kUseTuple);
+    auto [ec, n] = co_await asio::async_write(client_.stream, wire, kUseTuple);
     if (ec) outcome.keep_alive = false;
     co_return outcome;
   }

@@ -32,6 +32,7 @@ struct ClientSide {
   unsigned version;            // the client's HTTP version (10 or 11), before any rewriting
   bool keep_alive;             // the client allows another request on this connection
   std::string& scratch;        // reusable buffer for small bodies
+  std::string& wire;           // reusable buffer for serialized heads
   std::vector<char>& chunk;    // reusable buffer for streamed bodies
 };
 

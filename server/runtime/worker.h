@@ -45,7 +45,8 @@ class Worker {
   void ScheduleSweep();
 
   int index_;
-  boost::asio::io_context io_{1};
+  // One thread runs it; other threads only post to it, so reactor I/O needs no locking.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   ClusterManager clusters_;
   WorkerContext ctx_;
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
