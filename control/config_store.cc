@@ -64,16 +64,16 @@ absl::StatusOr<uint64_t> ConfigStore::Restore() {
     std::vector<FieldError> errors;
     snapshot = BuildSnapshot(live.config(), live.info().version(), &errors);
     if (!snapshot) {
-      problem = absl::DataLossError(absl::StrCat(
-          "live version ", live.info().version(), " does not compile any more: ",
-          errors.empty() ? "unknown error" : FormatViolation(errors.front())));
+      problem = absl::DataLossError(
+          absl::StrCat("live version ", live.info().version(), " does not compile any more: ",
+                       errors.empty() ? "unknown error" : FormatViolation(errors.front())));
     }
   }
   if (!problem.ok()) {
     auto aside = MoveAside(path, "state", options_.now());
     if (!aside.ok()) {
-      return absl::InternalError(absl::StrCat(path, ": ", problem.message(),
-                                              "; cannot move it aside: ", aside.status().message()));
+      return absl::InternalError(absl::StrCat(
+          path, ": ", problem.message(), "; cannot move it aside: ", aside.status().message()));
     }
     return absl::DataLossError(
         absl::StrCat(path, ": ", problem.message(), "; kept it as ", *aside));
@@ -134,8 +134,8 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   const LiveConfig current = live();
   const uint64_t live_version = current.info.version();
   if (options.expected_version.has_value() && *options.expected_version != live_version) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "expected version ", *options.expected_version, ", live is ", live_version));
+    return absl::FailedPreconditionError(
+        absl::StrCat("expected version ", *options.expected_version, ", live is ", live_version));
   }
   const std::string hash = ContentHash(config);
   if (live_version != 0 && hash == current.info.content_hash() &&
@@ -165,7 +165,8 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   info->set_content_hash(hash);
   info->set_description(options.description);
   *entry->mutable_config() = config;
-  const int excess = next.history_size() - static_cast<int>(std::max<size_t>(1, options_.history_limit));
+  const int excess =
+      next.history_size() - static_cast<int>(std::max<size_t>(1, options_.history_limit));
   if (excess > 0) next.mutable_history()->DeleteSubrange(0, excess);
   const v1::VersionInfo new_info = next.history(next.history_size() - 1).info();
 

@@ -40,7 +40,7 @@ std::string ContentHash(const config::v1::Config& config);
 
 struct ApplyOptions {
   std::optional<uint64_t> expected_version;  // compare-and-swap when set
-  bool dry_run = false;  // validate and check expected_version only
+  bool dry_run = false;                      // validate and check expected_version only
   std::string description;
 };
 

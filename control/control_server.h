@@ -30,9 +30,10 @@ class ControlServer {
   absl::StatusOr<std::string> Start(const std::string& address, const std::string& token,
                                     ControlService::LogFn log = nullptr);
 
-  // Ends Watch streams, lets running calls finish (cancelling them after `grace`), stops.
-  // Idempotent.
-  void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(2));
+  // Ends Watch streams and waits for running calls (an Apply finishes its publish), then stops
+  // gRPC. `grace` bounds only the transport teardown: gRPC waits that long for clients that keep
+  // an idle channel open before it closes their connections. Idempotent.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(500));
 
  private:
   ConfigStore* const store_;

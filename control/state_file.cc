@@ -82,8 +82,9 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 absl::StatusOr<std::string> MoveAside(const std::string& path, std::string_view stem,
                                       absl::Time now) {
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  const std::string base = absl::StrCat(dir.empty() ? "." : dir, "/", Sv(stem), ".corrupt-",
-                                        absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()));
+  const std::string base =
+      absl::StrCat(dir.empty() ? "." : dir, "/", Sv(stem), ".corrupt-",
+                   absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()));
   std::string target = base;
   for (int i = 1; ::access(target.c_str(), F_OK) == 0; ++i) target = absl::StrCat(base, "-", i);
   if (::rename(path.c_str(), target.c_str()) != 0) return Errno("rename", path);
@@ -113,19 +114,19 @@ absl::Status StateFromJson(std::string_view json, state::v1::State* state) {
   uint64_t previous = 0;
   for (const auto& entry : state->history()) {
     if (entry.info().version() <= previous) {
-      return absl::DataLossError(absl::StrCat("history versions out of order at version ",
-                                              entry.info().version()));
+      return absl::DataLossError(
+          absl::StrCat("history versions out of order at version ", entry.info().version()));
     }
     previous = entry.info().version();
   }
   const auto& live = state->history(state->history_size() - 1);
   if (live.info().version() != state->live_version()) {
-    return absl::DataLossError(absl::StrCat("live version ", state->live_version(),
-                                            " is not the newest history entry"));
+    return absl::DataLossError(
+        absl::StrCat("live version ", state->live_version(), " is not the newest history entry"));
   }
   if (ContentHash(live.config()) != live.info().content_hash()) {
-    return absl::DataLossError(absl::StrCat("content hash mismatch for live version ",
-                                            state->live_version()));
+    return absl::DataLossError(
+        absl::StrCat("content hash mismatch for live version ", state->live_version()));
   }
   return absl::OkStatus();
 }

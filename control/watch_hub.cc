@@ -79,8 +79,8 @@ class WatchHub::Stream : public grpc::ServerWriteReactor<v1::VersionEvent> {
   std::deque<v1::VersionEvent> queue_;
   v1::VersionEvent in_flight_;  // the message of the current write; stable until OnWriteDone
   bool writing_ = false;
-  bool finished_ = false;                // Finish() was called
-  std::optional<grpc::Status> finish_;   // the status to finish with, once writes are done
+  bool finished_ = false;               // Finish() was called
+  std::optional<grpc::Status> finish_;  // the status to finish with, once writes are done
   uint64_t last_version_ = 0;
 };
 

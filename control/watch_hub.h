@@ -4,9 +4,9 @@
 // open Watch never holds up server shutdown.
 //
 // Ownership: owned by the ControlService. Each stream (a gRPC reactor) is shared by the hub and by
-// itself until gRPC is done with it (OnDone), so a notification never touches a deleted stream. The hub must outlive every stream: destroy it only after grpc::Server's
-// Shutdown() returned. Thread-safety: Start, Shutdown and the store's notifications may come from
-// any thread.
+// itself until gRPC is done with it (OnDone), so a notification never touches a deleted stream. The
+// hub must outlive every stream: destroy it only after grpc::Server's Shutdown() returned.
+// Thread-safety: Start, Shutdown and the store's notifications may come from any thread.
 #ifndef RWPROXY_CONTROL_WATCH_HUB_H_
 #define RWPROXY_CONTROL_WATCH_HUB_H_
 

@@ -206,8 +206,7 @@ TEST(ConfigStoreTest, InvalidConfigReturnsEveryViolationAndChangesNothing) {
     auto result = f.store.Apply(Parse(row.yaml), Described("broken"));
     ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
     v1::ValidateResponse violations = ViolationsOf(result.status());
-    ASSERT_EQ(violations.violations_size(), static_cast<int>(row.fields.size()))
-        << result.status();
+    ASSERT_EQ(violations.violations_size(), static_cast<int>(row.fields.size())) << result.status();
     for (size_t i = 0; i < row.fields.size(); ++i) {
       EXPECT_EQ(violations.violations(i).field(), row.fields[i]);
       EXPECT_NE(result.status().message().find(row.fields[i] + ": "), absl::string_view::npos);
@@ -364,9 +363,13 @@ TEST(ConfigStoreTest, CorruptStateIsKeptAsideAndReported) {
     std::string reason;
   };
   const Row rows[] = {
-      {"garbage", [](const std::string& p, const std::string&) { WriteAll(p, "\x01\x02not json{"); },
+      {"garbage",
+       [](const std::string& p, const std::string&) { WriteAll(p, "\x01\x02not json{"); },
        "not a state file"},
-      {"truncated", [](const std::string& p, const std::string& good) { WriteAll(p, good.substr(0, good.size() / 2)); },
+      {"truncated",
+       [](const std::string& p, const std::string& good) {
+         WriteAll(p, good.substr(0, good.size() / 2));
+       },
        "not a state file"},
       {"empty", [](const std::string& p, const std::string&) { WriteAll(p, ""); }, ""},
       {"edited content",
@@ -377,7 +380,9 @@ TEST(ConfigStoreTest, CorruptStateIsKeptAsideAndReported) {
        },
        "content hash mismatch"},
       {"live config no longer compiles",
-       [](const std::string& p, const std::string&) { WriteAll(p, StateWithUncompilableLiveConfig()); },
+       [](const std::string& p, const std::string&) {
+         WriteAll(p, StateWithUncompilableLiveConfig());
+       },
        "does not compile"},
       {"unreadable (a directory)",
        [](const std::string& p, const std::string&) {
@@ -408,7 +413,9 @@ TEST(ConfigStoreTest, CorruptStateIsKeptAsideAndReported) {
     std::vector<std::string> aside = dir.Matching("state.corrupt-");
     ASSERT_EQ(aside.size(), 1u);
     EXPECT_EQ(std::filesystem::is_directory(aside[0]), is_dir);
-    if (!is_dir) EXPECT_EQ(ReadAll(aside[0]), corrupt_content);
+    if (!is_dir) {
+      EXPECT_EQ(ReadAll(aside[0]), corrupt_content);
+    }
     EXPECT_FALSE(std::filesystem::exists(path));
     EXPECT_TRUE(g.target.published().empty());
 

@@ -57,9 +57,8 @@ class ControlTest : public IntegrationTest {
 
   v1::ControlPlane::Stub& Stub() {
     if (stub_ == nullptr) {
-      stub_ = v1::ControlPlane::NewStub(
-          grpc::CreateChannel(absl::StrCat("127.0.0.1:", env_.control_port()),
-                              grpc::InsecureChannelCredentials()));
+      stub_ = v1::ControlPlane::NewStub(grpc::CreateChannel(
+          absl::StrCat("127.0.0.1:", env_.control_port()), grpc::InsecureChannelCredentials()));
     }
     return *stub_;
   }
@@ -73,7 +72,8 @@ class ControlTest : public IntegrationTest {
   rwproxy::config::v1::Config Config(const std::string& tag) {
     rwproxy::config::v1::Config config;
     std::vector<rwproxy::yaml::YamlError> errors;
-    EXPECT_TRUE(rwproxy::yaml::ParseConfig(env_.Expand(TaggedYaml(tag)), &config, nullptr, &errors));
+    EXPECT_TRUE(
+        rwproxy::yaml::ParseConfig(env_.Expand(TaggedYaml(tag)), &config, nullptr, &errors));
     return config;
   }
 
@@ -211,8 +211,7 @@ TEST_F(ControlTest, RejectedConfigLeavesLiveConfigAndVersionUntouched) {
   auto context = Context();
   grpc::Status status = Stub().Apply(context.get(), bad, &response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(status.error_message().find("routes[0].match.path_regex: missing )"),
-            std::string::npos)
+  EXPECT_NE(status.error_message().find("routes[0].match.path_regex: missing )"), std::string::npos)
       << status.error_message();
   const auto& trailers = context->GetServerTrailingMetadata();
   auto it = trailers.find("rwproxy-violations-bin");
@@ -284,7 +283,8 @@ TEST_F(ControlTest, CorruptStateIsReportedAndConfigFlagUsed) {
   env_.proxy().Stop();
   std::ofstream(state_dir + "/state.json", std::ios::trunc) << "{\"format\": 1, \"live_";
 
-  RW_ASSERT_OK(env_.StartProxy(TaggedYaml("d"), {"--state-dir", state_dir}));
+  RW_ASSERT_OK(
+      env_.StartProxy(TaggedYaml("d"), {"--state-dir", state_dir, "--drain-timeout", "0s"}));
   stub_.reset();
   EXPECT_EQ(Live().version(), 1u);
   auto conn = Connect();

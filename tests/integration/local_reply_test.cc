@@ -81,8 +81,14 @@ TEST_F(LocalReplyTest, PoolAndQueueFullReturns503) {
   const int64_t requests_before = UpstreamCount("requests");
   auto slow = std::async(std::launch::async, [this] { return Get("/api/sleep/500"); });
   // The slow request holds the only connection once the upstream has it.
-  ASSERT_TRUE(WaitFor([&] { return UpstreamCount("requests") >= requests_before + 2; },
-                      std::chrono::seconds(5), "the slow request to reach the upstream"));
+  // The /__stats fetch counts itself, so also wait for the proxy's one connection: once it is
+  // open the only slot is held.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return UpstreamCount("requests") >= requests_before + 2 &&
+               env_.Counter("cluster.app.upstream_cx_total").value_or(0) >= 1;
+      },
+      std::chrono::seconds(5), "the slow request to reach the upstream"));
   auto second = Get("/api/sleep/500");
   ExpectLocalReply(second, 503);
   auto first = slow.get();
@@ -95,8 +101,14 @@ TEST_F(LocalReplyTest, MaxConnectionsIsProxyWideAcrossWorkers) {
   RW_ASSERT_OK(StartApp({}, {"--workers", "2"}, OneConnectionConfig()));
   const int64_t requests_before = UpstreamCount("requests");
   auto slow = std::async(std::launch::async, [this] { return Get("/api/sleep/1000"); });
-  ASSERT_TRUE(WaitFor([&] { return UpstreamCount("requests") >= requests_before + 2; },
-                      std::chrono::seconds(5), "the slow request to reach the upstream"));
+  // The /__stats fetch counts itself, so also wait for the proxy's one connection: once it is
+  // open the only slot is held.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return UpstreamCount("requests") >= requests_before + 2 &&
+               env_.Counter("cluster.app.upstream_cx_total").value_or(0) >= 1;
+      },
+      std::chrono::seconds(5), "the slow request to reach the upstream"));
   // Three more client connections; whichever worker each lands on, no second connection opens.
   for (int i = 0; i < 3; ++i) ExpectLocalReply(Get("/api/x"), 503);
   auto first = slow.get();

@@ -1,0 +1,86 @@
+#include "server/main_flags.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace rwproxy {
+namespace {
+
+TEST(CheckControlAddressTest, RefusesNonLoopbackWithoutToken) {
+  struct Row {
+    std::string address;
+    bool has_token;
+    absl::StatusCode code;
+  };
+  const Row rows[] = {
+      {"127.0.0.1:15010", false, absl::StatusCode::kOk},
+      {"127.0.0.1:0", false, absl::StatusCode::kOk},
+      {"127.1.2.3:80", false, absl::StatusCode::kOk},
+      {"[::1]:15010", false, absl::StatusCode::kOk},
+      {"localhost:15010", false, absl::StatusCode::kOk},
+      {"unix:/run/rwproxy.sock", false, absl::StatusCode::kOk},
+      {"off", false, absl::StatusCode::kOk},
+      {"0.0.0.0:15010", false, absl::StatusCode::kFailedPrecondition},
+      {"[::]:15010", false, absl::StatusCode::kFailedPrecondition},
+      {"10.0.0.5:15010", false, absl::StatusCode::kFailedPrecondition},
+      {"0.0.0.0:15010", true, absl::StatusCode::kOk},
+      {"10.0.0.5:15010", true, absl::StatusCode::kOk},
+      {"unix:", false, absl::StatusCode::kInvalidArgument},
+      {"15010", false, absl::StatusCode::kInvalidArgument},
+      {"example.com:15010", true, absl::StatusCode::kInvalidArgument},
+  };
+  for (const Row& row : rows) {
+    absl::Status status = CheckControlAddress(row.address, row.has_token);
+    EXPECT_EQ(status.code(), row.code)
+        << row.address << " token=" << row.has_token << ": " << status;
+    if (row.code == absl::StatusCode::kFailedPrecondition) {
+      EXPECT_NE(status.message().find("--control-token-file"), absl::string_view::npos);
+    }
+  }
+}
+
+TEST(ReadTokenFileTest, TrimsWhitespaceAndRejectsEmptyOrMissing) {
+  std::string dir = (std::filesystem::temp_directory_path() / "rwflags.XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  struct Row {
+    std::string content;
+    absl::StatusCode code;
+    std::string token;
+  };
+  const Row rows[] = {
+      {"tok\n", absl::StatusCode::kOk, "tok"},
+      {"  \tsecret value \r\n\n", absl::StatusCode::kOk, "secret value"},
+      {"", absl::StatusCode::kInvalidArgument, ""},
+      {" \n\t ", absl::StatusCode::kInvalidArgument, ""},
+  };
+  for (const Row& row : rows) {
+    const std::string path = dir + "/token";
+    std::ofstream(path, std::ios::trunc) << row.content;
+    auto token = ReadTokenFile(path);
+    EXPECT_EQ(token.status().code(), row.code) << token.status();
+    if (token.ok()) {
+      EXPECT_EQ(*token, row.token);
+    }
+  }
+  EXPECT_EQ(ReadTokenFile(dir + "/missing").status().code(), absl::StatusCode::kNotFound);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ParseAddressTest, FormatsBack) {
+  for (const std::string text : {"127.0.0.1:80", "[::1]:8080", "0.0.0.0:0"}) {
+    auto endpoint = ParseAddress(text);
+    ASSERT_TRUE(endpoint.ok()) << text;
+    EXPECT_EQ(FormatEndpoint(*endpoint), text);
+  }
+  EXPECT_FALSE(ParseAddress("localhost:80").ok());
+  EXPECT_FALSE(ParseAddress("127.0.0.1:65536").ok());
+  EXPECT_FALSE(ParseAddress("127.0.0.1").ok());
+}
+
+}  // namespace
+}  // namespace rwproxy
