@@ -66,19 +66,32 @@ bool LoadYamlFile(const std::string& path, config::v1::Config* config,
 }
 
 
+namespace {
+std::shared_ptr<const Snapshot> BuildFromText(const std::string& label, const std::string& text,
+                                              uint64_t version, config::v1::Config* config,
+                                              std::vector<std::string>* errors) {
+  yaml::SourceMap map;
+  if (!ParseYaml(label, text, config, &map, errors)) return nullptr;
+  std::vector<FieldError> field_errors;
+  auto snapshot = BuildSnapshot(*config, version, &field_errors);
+  for (const auto& e : field_errors) {
+    errors->push_back(yaml::FormatError(label, yaml::Locate(map, e.field), e.field, e.message));
+  }
+  return snapshot;
+}
+}  // namespace
+
+bool ValidateYamlText(const std::string& label, const std::string& text,
+                      config::v1::Config* config, std::vector<std::string>* errors) {
+  return BuildFromText(label, text, 0, config, errors) != nullptr;
+}
+
 std::shared_ptr<const Snapshot> LoadSnapshotFile(const std::string& path, uint64_t version,
                                                  config::v1::Config* config,
                                                  std::vector<std::string>* errors) {
   std::string text;
   if (!ReadFile(path, &text, errors)) return nullptr;
-  yaml::SourceMap map;
-  if (!ParseYaml(path, text, config, &map, errors)) return nullptr;
-  std::vector<FieldError> field_errors;
-  auto snapshot = BuildSnapshot(*config, version, &field_errors);
-  for (const auto& e : field_errors) {
-    errors->push_back(yaml::FormatError(path, yaml::Locate(map, e.field), e.field, e.message));
-  }
-  return snapshot;
+  return BuildFromText(path, text, version, config, errors);
 }
 
 }  // namespace rwproxy::control

@@ -24,6 +24,11 @@ std::shared_ptr<const Snapshot> BuildSnapshot(const config::v1::Config& config, 
 bool LoadYamlFile(const std::string& path, config::v1::Config* config,
                   std::vector<std::string>* errors);
 
+// Parses and validates YAML text (as LoadSnapshotFile does for a file); `label` names it in
+// errors. Returns whether the config is valid.
+bool ValidateYamlText(const std::string& label, const std::string& text,
+                      config::v1::Config* config, std::vector<std::string>* errors);
+
 // LoadYamlFile + BuildSnapshot, with every error located in the file.
 std::shared_ptr<const Snapshot> LoadSnapshotFile(const std::string& path, uint64_t version,
                                                  config::v1::Config* config,

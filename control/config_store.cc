@@ -231,4 +231,14 @@ void ConfigStore::Notify(const v1::VersionInfo& info) {
   for (const auto& [id, listener] : listeners_) listener(info);
 }
 
+void ConfigStore::SetConfigFileError(std::string error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  config_file_error_ = std::move(error);
+}
+
+std::string ConfigStore::config_file_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return config_file_error_;
+}
+
 }  // namespace rwproxy::control

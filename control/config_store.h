@@ -91,6 +91,9 @@ class ConfigStore {
   std::vector<FieldError> Validate(const config::v1::Config& config) const;
 
   LiveConfig live() const;
+  // The last failure of the watched config file (--watch-config), "" once a load succeeds.
+  void SetConfigFileError(std::string error);
+  std::string config_file_error() const;
   // Newest first; `limit` 0 means all that are kept.
   std::vector<v1::VersionInfo> History(size_t limit) const;
 
@@ -109,7 +112,8 @@ class ConfigStore {
 
   std::mutex apply_mu_;  // serializes Apply, Rollback and Restore (held across the publish)
 
-  mutable std::mutex mu_;  // guards state_ and live_
+  mutable std::mutex mu_;  // guards state_, live_ and config_file_error_
+  std::string config_file_error_;
   state::v1::State state_;
   LiveConfig live_;
 

@@ -185,6 +185,7 @@ grpc::ServerUnaryReactor* ControlService::GetConfig(grpc::CallbackServerContext*
     response->set_version(live.info.version());
     *response->mutable_config() = *live.config;
     response->set_content_hash(live.info.content_hash());
+    response->set_config_file_error(store_->config_file_error());
   }
   reactor->Finish(ToGrpcStatus(status, context));
   return reactor;

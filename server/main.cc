@@ -1,7 +1,10 @@
 // rwproxy: the composition root. Parses flags, loads the first config, starts the data plane
 // (workers), the admin listener and the control service, and drains on SIGTERM. The only file
 // that wires control/ to server/.
+#include <atomic>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <thread>
 
@@ -9,14 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "boost/asio/io_context.hpp"
-#include "boost/asio/signal_set.hpp"
-#include "boost/asio/steady_timer.hpp"
 #include "control/config_build.h"
 #include "control/config_store.h"
 #include "control/control_server.h"
+#include "control/file_watcher.h"
 #include "server/admin/admin_server.h"
 #include "server/main_flags.h"
+#include "server/runtime/drain.h"
 #include "server/runtime/server.h"
 
 namespace {
@@ -62,6 +64,46 @@ bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore*
 
 }  // namespace
 
+// --watch-config: every change of the file goes through the same validated, versioned path as
+// `rwctl apply`. An invalid file changes nothing; it is logged with line and field, counted, and
+// shown by `rwctl get` until a good version of the file loads.
+std::unique_ptr<rwproxy::control::FileWatcher> WatchConfigFile(
+    const std::string& path, rwproxy::control::ConfigStore* store,
+    std::atomic<uint64_t>* file_errors) {
+  auto on_change = [path, store, file_errors](const std::string& text) {
+    rwproxy::config::v1::Config config;
+    std::vector<std::string> errors;
+    if (!rwproxy::control::ValidateYamlText(path, text, &config, &errors)) {
+      ++*file_errors;
+      for (const auto& e : errors) std::fprintf(stderr, "rwproxy: watched %s\n", e.c_str());
+      store->SetConfigFileError(absl::StrJoin(errors, "\n"));
+      return;
+    }
+    auto applied = store->Apply(config, {.description = "file " + path});
+    if (!applied.ok()) {
+      ++*file_errors;
+      store->SetConfigFileError(std::string(applied.status().message()));
+      std::fprintf(stderr, "rwproxy: watched %s: %s\n", path.c_str(),
+                   std::string(applied.status().message()).c_str());
+      return;
+    }
+    store->SetConfigFileError("");
+  };
+  std::string initial;
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    initial = buffer.str();
+  }
+  auto watcher = std::make_unique<rwproxy::control::FileWatcher>(path, on_change);
+  if (auto status = watcher->Start(initial); !status.ok()) {
+    Fail("--watch-config: " + std::string(status.message()));
+    return nullptr;
+  }
+  return watcher;
+}
+
 int main(int argc, char** argv) {
   rwproxy::Flags flags;
   CLI::App app{"rwproxy: HTTP/1.1 sidecar reverse proxy with pooled upstream connections"};
@@ -103,9 +145,14 @@ int main(int argc, char** argv) {
   }
   rwproxy::control::ConfigStore store(&server, {.state_dir = flags.state_dir});
   if (!LoadFirstConfig(flags, &store)) return 1;
+  std::atomic<uint64_t> file_errors{0};
   rwproxy::AdminServer admin(
       {[&server] { return !server.draining() && server.current() != nullptr; },
-       [&server] { return server.CollectStats(); }});
+       [&server, &file_errors] {
+         rwproxy::StatsSnapshot stats = server.CollectStats();
+         stats.server["config_file_errors"] = file_errors.load();
+         return stats;
+       }});
   if (auto status = admin.Listen(*admin_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
   }
@@ -129,32 +176,14 @@ int main(int argc, char** argv) {
     return Fail("cannot write --ports-file " + flags.ports_file);
   }
 
-  // Main thread: signals. First SIGTERM/SIGINT drains, the second (or the timeout) exits.
-  boost::asio::io_context main_io;
-  boost::asio::signal_set signals(main_io, SIGTERM, SIGINT);
-  boost::asio::steady_timer drain_timer(main_io);
-  bool draining = false;
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
-        if (draining) {
-          std::fprintf(stderr, "rwproxy: second signal %d, exiting now\n", signal);
-          main_io.stop();
-          return;
-        }
-        draining = true;
-        std::fprintf(stderr, "rwproxy: signal %d, draining for %s\n", signal,
-                     absl::FormatDuration(drain_timeout).c_str());
-        server.BeginDrain();
-        drain_timer.expires_after(absl::ToChronoMilliseconds(drain_timeout));
-        drain_timer.async_wait([&](const boost::system::error_code& e) {
-          if (!e) main_io.stop();
-        });
-        signals.async_wait(on_signal);
-      };
-  signals.async_wait(on_signal);
-  std::signal(SIGPIPE, SIG_IGN);
-  main_io.run();
+  std::unique_ptr<rwproxy::control::FileWatcher> watcher;
+  if (flags.watch_config) {
+    watcher = WatchConfigFile(flags.config, &store, &file_errors);
+    if (!watcher) return 1;
+  }
+  std::string why = rwproxy::WaitForSignalsAndDrain(server, drain_timeout);
+  std::fprintf(stderr, "rwproxy: stopping (%s)\n", why.c_str());
+  if (watcher) watcher->Stop();
   control.Shutdown();  // before the workers stop: a running Apply waits for them
   admin.Stop();
   server.Stop();

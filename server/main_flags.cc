@@ -38,9 +38,15 @@ void RegisterFlags(CLI::App* app, Flags* flags) {
                   "once listening, write the bound addresses here (lines 'proxy ADDR', "
                   "'admin ADDR', 'control ADDR')");
   app->add_option("--drain-timeout", flags->drain_timeout,
-                  "on SIGTERM: fail /ready, close keep-alive connections after their response, "
-                  "exit after this long (a second SIGTERM exits at once)")
+                  "on SIGTERM: fail /ready at once, close keep-alive connections after their "
+                  "response, exit when no client connection is left or after this long (a second "
+                  "SIGTERM exits at once)")
       ->capture_default_str();
+  app->add_flag("--watch-config", flags->watch_config,
+                "watch the --config file (its directory, so Kubernetes ConfigMap updates are "
+                "seen) and apply every change like `rwctl apply` (description 'file PATH'); an "
+                "invalid file changes nothing and shows in `rwctl get`. API pushes and file "
+                "changes interleave: the latest apply wins");
 }
 
 absl::StatusOr<tcp::endpoint> ParseAddress(const std::string& text) {

@@ -25,6 +25,7 @@ struct Flags {
   int workers = 0;
   std::string ports_file;
   std::string drain_timeout = "20s";
+  bool watch_config = false;
 };
 
 void RegisterFlags(CLI::App* app, Flags* flags);
