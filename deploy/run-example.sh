@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja >/dev/null
 cmake --build build -j"$(nproc)" --target rwproxy rwupstream rwctl
 run=$(mktemp -d)
 build/bin/rwupstream --listen 127.0.0.1:8081 --name app --ports-file "$run/upstream.ports" \
