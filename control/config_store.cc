@@ -151,35 +151,42 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   }
   if (options.dry_run) return ApplyResult{version, true, hash};
 
-  state::v1::State next;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    next = state_;
-  }
-  next.set_format(1);
-  next.set_live_version(version);
-  state::v1::StoredVersion* entry = next.add_history();
-  v1::VersionInfo* info = entry->mutable_info();
+  state::v1::StoredVersion entry;
+  v1::VersionInfo* info = entry.mutable_info();
   info->set_version(version);
   info->set_applied_unix_ms(absl::ToUnixMillis(options_.now()));
   info->set_content_hash(hash);
   info->set_description(options.description);
-  *entry->mutable_config() = config;
-  const int excess =
-      next.history_size() - static_cast<int>(std::max<size_t>(1, options_.history_limit));
-  if (excess > 0) next.mutable_history()->DeleteSubrange(0, excess);
-  const v1::VersionInfo new_info = next.history(next.history_size() - 1).info();
-
-  if (auto status = Persist(next); !status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot persist the state; nothing changed: ", status.message()));
+  *entry.mutable_config() = config;
+  const v1::VersionInfo new_info = entry.info();
+  const int keep = static_cast<int>(std::max<size_t>(1, options_.history_limit));
+  auto append = [&](state::v1::State* state, state::v1::StoredVersion e) {
+    state->set_format(1);
+    state->set_live_version(version);
+    *state->add_history() = std::move(e);
+    const int excess = state->history_size() - keep;
+    if (excess > 0) state->mutable_history()->DeleteSubrange(0, excess);
+  };
+  if (!options_.state_dir.empty()) {
+    // The file holds the whole history, so persisting needs the next state in full; without a
+    // state dir the history is updated in place below, never copied (it holds 50 configs).
+    state::v1::State next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      next = state_;
+    }
+    append(&next, entry);
+    if (auto status = Persist(next); !status.ok()) {
+      return absl::InternalError(
+          absl::StrCat("cannot persist the state; nothing changed: ", status.message()));
+    }
   }
   target_->Publish(std::move(snapshot));
   {
     std::lock_guard<std::mutex> lock(mu_);
     live_.info = new_info;
     live_.config = std::make_shared<const config::v1::Config>(config);
-    state_ = std::move(next);
+    append(&state_, std::move(entry));
   }
   Notify(new_info);
   return ApplyResult{version, true, hash};
