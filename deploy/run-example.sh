@@ -26,10 +26,12 @@ set -x
 curl -s 'http://127.0.0.1:15001/api/users/7?active=1'          # rewritten to /users/7?active=1
 curl -s -o /dev/null -w '%{http_code} %{redirect_url}\n' http://127.0.0.1:15001/docs/intro
 curl -s -w '%{http_code}\n' http://127.0.0.1:15001/admin/x
-for i in $(seq 1 20); do curl -s -o /dev/null http://127.0.0.1:15001/api/n/$i; done
+{ set +x; } 2>/dev/null
+for i in $(seq 1 20); do curl -s -o /dev/null http://127.0.0.1:15001/api/n/$i; done  # 20 client connections
+set -x
 curl -s http://127.0.0.1:15000/stats | grep -E 'cluster.app.(rq_total|upstream_cx_total|upstream_rq_reused):'
 { set +x; } 2>/dev/null
-echo "20 client connections above, upstream connections opened: see upstream_cx_total."
+echo "23 client connections; upstream connections opened: upstream_cx_total (one per worker at most)."
 [[ "${1:-}" == "--demo-only" ]] && exit 0
 echo "rwproxy serves http://127.0.0.1:15001 (admin http://127.0.0.1:15000); Ctrl-C stops it."
 wait "$proxy_pid"
