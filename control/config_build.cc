@@ -34,8 +34,8 @@ std::shared_ptr<const Snapshot> BuildSnapshot(const config::v1::Config& config, 
   return nullptr;
 }
 
-namespace {
-bool ReadFile(const std::string& path, std::string* text, std::vector<std::string>* errors) {
+bool ReadConfigFile(const std::string& path, std::string* text,
+                    std::vector<std::string>* errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors->push_back(absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
@@ -47,51 +47,23 @@ bool ReadFile(const std::string& path, std::string* text, std::vector<std::strin
   return true;
 }
 
-bool ParseYaml(const std::string& path, const std::string& text, config::v1::Config* config,
-               yaml::SourceMap* map, std::vector<std::string>* errors) {
+bool ParseYamlText(const std::string& label, const std::string& text, config::v1::Config* config,
+                   yaml::SourceMap* map, std::vector<std::string>* errors) {
   std::vector<yaml::YamlError> yaml_errors;
   if (yaml::ParseConfig(text, config, map, &yaml_errors) && yaml_errors.empty()) return true;
   for (const auto& e : yaml_errors) {
-    errors->push_back(yaml::FormatError(path, e.pos, e.field, e.message));
+    errors->push_back(yaml::FormatError(label, e.pos, e.field, e.message));
   }
   return false;
 }
-}  // namespace
 
-bool LoadYamlFile(const std::string& path, config::v1::Config* config,
-                  std::vector<std::string>* errors) {
-  std::string text;
-  yaml::SourceMap map;
-  return ReadFile(path, &text, errors) && ParseYaml(path, text, config, &map, errors);
-}
-
-
-namespace {
-std::shared_ptr<const Snapshot> BuildFromText(const std::string& label, const std::string& text,
-                                              uint64_t version, config::v1::Config* config,
-                                              std::vector<std::string>* errors) {
-  yaml::SourceMap map;
-  if (!ParseYaml(label, text, config, &map, errors)) return nullptr;
-  std::vector<FieldError> field_errors;
-  auto snapshot = BuildSnapshot(*config, version, &field_errors);
+std::vector<std::string> LocateErrors(const std::string& label, const yaml::SourceMap& map,
+                                      const std::vector<FieldError>& field_errors) {
+  std::vector<std::string> located;
   for (const auto& e : field_errors) {
-    errors->push_back(yaml::FormatError(label, yaml::Locate(map, e.field), e.field, e.message));
+    located.push_back(yaml::FormatError(label, yaml::Locate(map, e.field), e.field, e.message));
   }
-  return snapshot;
-}
-}  // namespace
-
-bool ValidateYamlText(const std::string& label, const std::string& text,
-                      config::v1::Config* config, std::vector<std::string>* errors) {
-  return BuildFromText(label, text, 0, config, errors) != nullptr;
-}
-
-std::shared_ptr<const Snapshot> LoadSnapshotFile(const std::string& path, uint64_t version,
-                                                 config::v1::Config* config,
-                                                 std::vector<std::string>* errors) {
-  std::string text;
-  if (!ReadFile(path, &text, errors)) return nullptr;
-  return BuildFromText(path, text, version, config, errors);
+  return located;
 }
 
 }  // namespace rwproxy::control

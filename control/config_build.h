@@ -1,6 +1,7 @@
 // From config text or proto to a compiled Snapshot, collecting every problem: YAML (line:col),
-// translation (field path) and compilation (regexes, templates, addresses). Shared by the
-// --config file loader, the file watcher and the gRPC service, so all three validate alike.
+// translation (field path) and compilation (regexes, templates, addresses). BuildSnapshot is the
+// one validation path (ConfigStore uses it for every apply); the YAML helpers let the --config
+// loader and the file watcher report its errors at their line:col.
 //
 // Free functions; any thread except a worker (resolving names may block).
 #ifndef RWPROXY_CONTROL_CONFIG_BUILD_H_
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "proto/config.pb.h"
+#include "proto/config_yaml.h"
 #include "server/config/snapshot.h"
 
 namespace rwproxy::control {
@@ -19,20 +21,18 @@ namespace rwproxy::control {
 std::shared_ptr<const Snapshot> BuildSnapshot(const config::v1::Config& config, uint64_t version,
                                               std::vector<FieldError>* errors);
 
-// Reads and parses a YAML file into *config. Errors come formatted as
-// "routes.yaml:12:7: routes[2].match.path_regex: missing )".
-bool LoadYamlFile(const std::string& path, config::v1::Config* config,
-                  std::vector<std::string>* errors);
+// Reads a config file whole. On failure appends "PATH: cannot read: why".
+bool ReadConfigFile(const std::string& path, std::string* text, std::vector<std::string>* errors);
 
-// Parses and validates YAML text (as LoadSnapshotFile does for a file); `label` names it in
-// errors. Returns whether the config is valid.
-bool ValidateYamlText(const std::string& label, const std::string& text,
-                      config::v1::Config* config, std::vector<std::string>* errors);
+// Parses YAML text into *config and its source map; errors come formatted as
+// "routes.yaml:12:7: routes[2].match: unknown field 'pth'", `label` naming the text.
+bool ParseYamlText(const std::string& label, const std::string& text, config::v1::Config* config,
+                   yaml::SourceMap* map, std::vector<std::string>* errors);
 
-// LoadYamlFile + BuildSnapshot, with every error located in the file.
-std::shared_ptr<const Snapshot> LoadSnapshotFile(const std::string& path, uint64_t version,
-                                                 config::v1::Config* config,
-                                                 std::vector<std::string>* errors);
+// Field-path errors (from BuildSnapshot or ConfigStore::Validate) located in the YAML they came
+// from: "routes.yaml:12:7: routes[2].match.path_regex: missing ): ...".
+std::vector<std::string> LocateErrors(const std::string& label, const yaml::SourceMap& map,
+                                      const std::vector<FieldError>& field_errors);
 
 }  // namespace rwproxy::control
 

@@ -3,8 +3,6 @@
 // that wires control/ to server/.
 #include <atomic>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <cstdio>
 #include <thread>
 
@@ -28,6 +26,27 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// Parses YAML `text` and applies it through the store (the one validation path). On failure
+// *errors gets every problem located at its line:col in `label`; validation runs a second time
+// only then, to map the store's field paths back to the YAML.
+bool ApplyYaml(rwproxy::control::ConfigStore* store, const std::string& label,
+               const std::string& text, const std::string& description,
+               std::vector<std::string>* errors) {
+  rwproxy::config::v1::Config config;
+  rwproxy::yaml::SourceMap map;
+  if (!rwproxy::control::ParseYamlText(label, text, &config, &map, errors)) return false;
+  auto applied = store->Apply(config, {.description = description});
+  if (applied.ok()) return true;
+  std::vector<rwproxy::FieldError> field_errors;
+  if (absl::IsInvalidArgument(applied.status())) field_errors = store->Validate(config);
+  if (field_errors.empty()) {
+    errors->push_back(absl::StrCat(label, ": ", applied.status().message()));
+  } else {
+    *errors = rwproxy::control::LocateErrors(label, map, field_errors);
+  }
+  return false;
+}
+
 // The first live config: the state restored from --state-dir, else --config (version 1).
 // Returns false (after printing why) when neither gives one.
 bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore* store) {
@@ -46,17 +65,13 @@ bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore*
     Fail(std::string(restored.status().message()));
     return false;
   }
-  rwproxy::config::v1::Config config;
+  std::string text;
   std::vector<std::string> errors;
-  if (!rwproxy::control::LoadSnapshotFile(flags.config, 1, &config, &errors)) {
+  if (!rwproxy::control::ReadConfigFile(flags.config, &text, &errors) ||
+      !ApplyYaml(store, flags.config, text, "--config " + flags.config, &errors)) {
     for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
     Fail(absl::StrCat("invalid config ", flags.config, " (", errors.size(), " error",
                       errors.size() == 1 ? "" : "s", "); not starting"));
-    return false;
-  }
-  auto applied = store->Apply(config, {.description = "--config " + flags.config});
-  if (!applied.ok()) {
-    Fail(absl::StrCat("cannot apply --config ", flags.config, ": ", applied.status().message()));
     return false;
   }
   return true;
@@ -71,31 +86,18 @@ std::unique_ptr<rwproxy::control::FileWatcher> WatchConfigFile(
     const std::string& path, rwproxy::control::ConfigStore* store,
     std::atomic<uint64_t>* file_errors) {
   auto on_change = [path, store, file_errors](const std::string& text) {
-    rwproxy::config::v1::Config config;
     std::vector<std::string> errors;
-    if (!rwproxy::control::ValidateYamlText(path, text, &config, &errors)) {
-      ++*file_errors;
-      for (const auto& e : errors) std::fprintf(stderr, "rwproxy: watched %s\n", e.c_str());
-      store->SetConfigFileError(absl::StrJoin(errors, "\n"));
+    if (ApplyYaml(store, path, text, "file " + path, &errors)) {
+      store->SetConfigFileError("");
       return;
     }
-    auto applied = store->Apply(config, {.description = "file " + path});
-    if (!applied.ok()) {
-      ++*file_errors;
-      store->SetConfigFileError(std::string(applied.status().message()));
-      std::fprintf(stderr, "rwproxy: watched %s: %s\n", path.c_str(),
-                   std::string(applied.status().message()).c_str());
-      return;
-    }
-    store->SetConfigFileError("");
+    ++*file_errors;
+    for (const auto& e : errors) std::fprintf(stderr, "rwproxy: watched %s\n", e.c_str());
+    store->SetConfigFileError(absl::StrJoin(errors, "\n"));
   };
   std::string initial;
-  {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    initial = buffer.str();
-  }
+  std::vector<std::string> read_errors;
+  rwproxy::control::ReadConfigFile(path, &initial, &read_errors);  // the content already live
   auto watcher = std::make_unique<rwproxy::control::FileWatcher>(path, on_change);
   if (auto status = watcher->Start(initial); !status.ok()) {
     Fail("--watch-config: " + std::string(status.message()));

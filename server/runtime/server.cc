@@ -5,7 +5,7 @@
 namespace rwproxy {
 
 Server::Server(int workers) {
-  for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(i, &registry_));
+  for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(&registry_));
 }
 
 Server::~Server() { Stop(); }

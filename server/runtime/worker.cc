@@ -30,8 +30,8 @@ asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, WorkerContext& ctx) {
 
 }  // namespace
 
-Worker::Worker(int index, EndpointRegistry* registry)
-    : index_(index), clusters_(io_.get_executor(), registry) {
+Worker::Worker(EndpointRegistry* registry)
+    : clusters_(io_.get_executor(), registry) {
   ctx_.clusters = &clusters_;
 }
 

@@ -22,7 +22,7 @@ namespace rwproxy {
 
 class Worker {
  public:
-  Worker(int index, EndpointRegistry* registry);
+  explicit Worker(EndpointRegistry* registry);
   ~Worker();
 
   // Binds (SO_REUSEPORT) and starts the thread. Returns the bound endpoint or an error text.
@@ -44,7 +44,6 @@ class Worker {
  private:
   void ScheduleSweep();
 
-  int index_;
   // One thread runs it; other threads only post to it, so reactor I/O needs no locking.
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   ClusterManager clusters_;
