@@ -4,7 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "boost/beast/http/fields.hpp"
+#include "server/http/codec.h"
+#include "server/http/path_normalize.h"
 
 namespace rwproxy::control {
 
@@ -30,16 +31,31 @@ std::string DescribeEndpoints(const ClusterInfo& cluster) {
   return absl::StrCat(LbPolicyName(cluster.lb_policy), " over ", absl::StrJoin(keys, ", "));
 }
 
+// The request's headers as Explain received them (names compared case-insensitively).
+class ExplainHeaders : public HeaderSource {
+ public:
+  explicit ExplainHeaders(const v1::ExplainRequest& request) : request_(request) {}
+  std::optional<std::string_view> Find(std::string_view name) const override {
+    for (const auto& [key, value] : request_.headers()) {
+      if (EqualsIgnoreCase(key, name)) return std::string_view(value);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const v1::ExplainRequest& request_;
+};
+
 void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const RouteDecision& decision,
-                const boost::beast::http::fields& headers, v1::ExplainResponse* out) {
+                const HeaderSource& headers, v1::ExplainResponse* out) {
   switch (route.action) {
     case CompiledRoute::Action::kCluster: {
       out->set_action("cluster");
       out->set_rewritten_path(decision.target);
       if (route.host_rewrite.has_value()) {
         out->set_rewritten_host(*route.host_rewrite);
-      } else if (auto it = headers.find(boost::beast::http::field::host); it != headers.end()) {
-        out->set_rewritten_host(std::string(it->value()));
+      } else if (auto host = headers.Find("host")) {
+        out->set_rewritten_host(std::string(*host));
       }
       out->set_cluster(route.cluster_name);
       if (route.cluster_index >= 0 &&
@@ -65,12 +81,18 @@ void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const Rout
 v1::ExplainResponse Explain(const Snapshot& snapshot, const v1::ExplainRequest& request) {
   v1::ExplainResponse out;
   out.set_version(snapshot.version);
-  boost::beast::http::fields headers;
-  for (const auto& [name, value] : request.headers()) headers.insert(name, value);
+  ExplainHeaders headers(request);
   const std::string target = request.path().empty() ? "/" : request.path();
   RouteRequest route_request;
   route_request.method = request.method().empty() ? std::string_view("GET") : request.method();
   SplitTarget(target, &route_request.path, &route_request.query);
+  // Routes match the normalized path, as on the data plane.
+  std::string normalized;
+  const char* reason = "";
+  if (NormalizePath(route_request.path, snapshot.http, &normalized, &reason) ==
+      NormalizeResult::kChanged) {
+    route_request.path = normalized;
+  }
   route_request.headers = &headers;
 
   std::vector<RouteTable::Check> checks;

@@ -340,6 +340,10 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
                     absl::StrCat("status must be 200..599, got ", route.respond().status()));
       }
       out.status = static_cast<int>(std::min<uint32_t>(status, 999));
+      if ((status == 204 || status == 304) && !out.body.empty()) {
+        errors->Add(path + ".respond.body",
+                    absl::StrCat("a ", status, " response has no body (RFC 9110 §15)"));
+      }
       spec.action = std::move(out);
       break;
     }
@@ -368,6 +372,22 @@ ConfigSpec Translate(const config::v1::Config& config, std::vector<FieldError>* 
                                               "' (first at clusters[", it->second, "])"));
     } else {
       clusters.names.push_back(name);
+    }
+  }
+  if (config.has_http()) {
+    const v1::Http& http = config.http();
+    if (http.has_normalize_path()) spec.http.normalize_path = http.normalize_path();
+    spec.http.merge_slashes = http.merge_slashes();
+    const std::string& escaped = http.path_with_escaped_slashes();
+    if (escaped.empty() || escaped == "keep") {
+      spec.http.escaped_slashes = EscapedSlashes::kKeep;
+    } else if (escaped == "reject") {
+      spec.http.escaped_slashes = EscapedSlashes::kReject;
+    } else if (escaped == "decode") {
+      spec.http.escaped_slashes = EscapedSlashes::kDecode;
+    } else {
+      errors.Add("http.path_with_escaped_slashes",
+                 absl::StrCat("must be keep, reject or decode, got '", escaped, "'"));
     }
   }
   absl::flat_hash_map<std::string, int> routes;

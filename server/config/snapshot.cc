@@ -51,6 +51,7 @@ std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version
     index.emplace(cs.name, static_cast<int>(c));
     snapshot->clusters.push_back(std::move(info));
   }
+  snapshot->http = spec.http;
   snapshot->routes = RouteTable::Build(spec.routes, index, errors);
   if (errors->size() != errors_before) return nullptr;
   return snapshot;

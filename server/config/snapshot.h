@@ -35,6 +35,7 @@ struct Snapshot {
   uint64_t version = 0;
   std::vector<ClusterInfo> clusters;
   RouteTable routes;
+  HttpSpec http;  // path normalization options
 };
 
 // Compiles a spec: resolves endpoints, compiles regexes and templates. Every problem is appended

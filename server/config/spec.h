@@ -89,9 +89,18 @@ struct RouteSpec {
   absl::Duration timeout = absl::Seconds(15);
 };
 
+// How request paths are normalized before routing (server/http/path_normalize.h).
+enum class EscapedSlashes { kKeep, kReject, kDecode };
+struct HttpSpec {
+  bool normalize_path = true;   // decode %-escaped unreserved characters, remove dot segments
+  bool merge_slashes = false;   // "//" -> "/"
+  EscapedSlashes escaped_slashes = EscapedSlashes::kKeep;  // %2F and %5C
+};
+
 struct ConfigSpec {
   std::vector<ClusterSpec> clusters;
   std::vector<RouteSpec> routes;
+  HttpSpec http;
 };
 
 }  // namespace rwproxy

@@ -1,154 +1,217 @@
 #include "server/http/downstream_session.h"
 
 #include "absl/strings/str_cat.h"
-#include "boost/asio/as_tuple.hpp"
-#include "boost/asio/use_awaitable.hpp"
-#include "boost/beast/core/error.hpp"
-#include "boost/beast/http/read.hpp"
-#include "boost/beast/http/string_body.hpp"
-#include "boost/beast/http/write.hpp"
-#include "server/http/headers.h"
-#include "server/util/sv.h"
+#include "boost/asio/error.hpp"
+#include "server/http/path_normalize.h"
 #include "server/http/upstream_exchange.h"
+#include "server/http/wire.h"
+#include "server/util/sv.h"
 
 namespace rwproxy {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 
 namespace {
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
 constexpr std::chrono::seconds kFirstRequestTimeout{30};
 constexpr std::chrono::seconds kKeepAliveTimeout{60};
-constexpr std::chrono::seconds kBodyTimeout{60};
-constexpr uint64_t kMaxDiscardedBody = 1024 * 1024;
-constexpr uint32_t kHeaderLimit = 64 * 1024;
+constexpr size_t kReadRoom = 4096;
 
-// "http://host:port/p?q" (absolute-form, RFC 9112 3.2.2) -> "/p?q"; origin-form is returned as is.
-std::string_view OriginForm(std::string_view target) {
-  if (target.empty() || target[0] == '/') return target;
-  size_t scheme = target.find("://");
-  if (scheme == std::string_view::npos) return target;
-  size_t path = target.find('/', scheme + 3);
-  return path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+// The request's fields, for route matching on header values.
+class HeadFields : public HeaderSource {
+ public:
+  HeadFields(const MessageHead& head, const char* base) : head_(head), base_(base) {}
+  std::optional<std::string_view> Find(std::string_view name) const override {
+    for (int i = 0; i < head_.header_count; ++i) {
+      if (EqualsIgnoreCase(head_.headers[i].name.In(base_), name)) {
+        return head_.headers[i].value.In(base_);
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const MessageHead& head_;
+  const char* base_;
+};
+
+// Bytes of the whole request (head and body) if they are all buffered, else 0.
+size_t WholeRequest(const MessageHead& head, const RequestFraming& framing, size_t buffered) {
+  if (framing.body == BodyKind::kNone) return head.size;
+  if (framing.body == BodyKind::kLength && buffered - head.size >= framing.length) {
+    return head.size + framing.length;
+  }
+  return 0;
 }
+
 }  // namespace
 
-DownstreamSession::DownstreamSession(asio::ip::tcp::socket socket, WorkerContext& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {
+DownstreamSession::DownstreamSession(Socket socket, WorkerContext& ctx)
+    : socket_(std::move(socket)), buffer_(ctx.buffers), ctx_(ctx) {
   boost::system::error_code ec;
-  auto remote = stream_.socket().remote_endpoint(ec);
+  auto remote = socket_.remote_endpoint(ec);
   if (!ec) address_ = remote.address().to_string();
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  deadline_.client = &socket_;
   ctx_.sessions.insert(this);
 }
 
 DownstreamSession::~DownstreamSession() { ctx_.sessions.erase(this); }
 
 void DownstreamSession::CloseIfIdle() {
-  if (idle_ && buffer_.size() == 0) stream_.cancel();
+  if (idle_ && buffer_.empty()) {
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+  }
 }
 
-asio::awaitable<void> DownstreamSession::Run() {
+Task<void> DownstreamSession::Run() {
   ++ctx_.listener.downstream_cx_total;
   ++ctx_.listener.downstream_cx_active;
   for (bool first = true;; first = false) {
-    Parser parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(boost::none);
-    stream_.expires_after(first ? kFirstRequestTimeout : kKeepAliveTimeout);
-    idle_ = true;
-    if (ctx_.draining && !first && buffer_.size() == 0) break;
-    auto [ec, n] = co_await beast::http::async_read_header(stream_, buffer_, parser, kUseTuple);
-    idle_ = false;
-    if (ec) {
-      bool quiet = ec == beast::http::error::end_of_stream || ec == beast::error::timeout ||
-                   ec == asio::error::operation_aborted || !parser.got_some();
-      if (!quiet) {
-        ++ctx_.listener.downstream_rq_bad;
-        unsigned status = ec == beast::http::error::header_limit ? 431 : 400;
-        co_await Reply(parser, status, absl::StrCat("bad request: ", ec.message(), "\n"));
-      }
-      break;
+    if (buffer_.empty()) {
+      if (!co_await WaitForRequest(first)) break;
+    } else {
+      deadline_.After(kKeepAliveTimeout);  // a pipelined request is already (partly) here
     }
-    ++ctx_.listener.downstream_rq_total;
-    if (!co_await Handle(parser)) break;
+    idle_ = false;
+    if (!co_await ServeOne()) break;
   }
   --ctx_.listener.downstream_cx_active;
   boost::system::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream_.socket().close(ignored);
+  socket_.shutdown(Socket::shutdown_send, ignored);
+  socket_.close(ignored);
 }
 
-asio::awaitable<bool> DownstreamSession::Handle(Parser& parser) {
+Task<bool> DownstreamSession::WaitForRequest(bool first) {
+  idle_ = true;
+  deadline_.After(first ? kFirstRequestTimeout : kKeepAliveTimeout);
+  for (;;) {
+    if (ctx_.draining && !first) co_return false;
+    if (!buffer_.Prepare(kReadRoom, BufferPool::kBlockSize)) co_return false;
+    boost::system::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(buffer_.write_ptr(), buffer_.write_room()), ec);
+    if (!ec) {
+      buffer_.Commit(n);
+      co_return true;
+    }
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer
+    if (deadline_.expired) co_return false;
+    auto [wait_ec] = co_await socket_.async_wait(Socket::wait_read, kUseTuple);
+    if (wait_ec) co_return false;  // closed, drained, or the deadline passed
+  }
+}
+
+Task<bool> DownstreamSession::SendReply(bool keep_alive) {
+  deadline_.After(kClientIoTimeout);
+  IoStatus io = co_await WriteAll(socket_, scratch_, deadline_);
+  co_return keep_alive && io == IoStatus::kOk;
+}
+
+Task<bool> DownstreamSession::ServeOne() {
+  // Phase 1: ReadHead.
+  MessageHead head;
+  size_t scanned = 0;
+  size_t end = 0;
+  for (;;) {
+    if (size_t skip = LeadingEmptyLines(buffer_.view()); skip > 0) {  // RFC 9112 §2.2
+      buffer_.Consume(skip);
+      scanned = 0;
+    }
+    if (!buffer_.empty() && (end = FindHeadEnd(buffer_.view(), &scanned)) > 0) break;
+    if (buffer_.size() >= kMaxHeadSize) {
+      ++ctx_.listener.downstream_rq_bad;
+      BuildLocalReply(431, "request head too large\n", {}, false, false, 1, &scratch_);
+      co_return co_await SendReply(false);
+    }
+    IoStatus io = co_await ReadSome(socket_, buffer_, deadline_, kReadRoom, kMaxHeadSize + kReadRoom);
+    if (io == IoStatus::kTimeout && !buffer_.empty()) {
+      ++ctx_.listener.downstream_rq_bad;
+      BuildLocalReply(408, "request head not received in time\n", {}, false, false, 1, &scratch_);
+      co_await SendReply(false);
+    }
+    if (io != IoStatus::kOk) co_return false;
+  }
+  ++ctx_.listener.downstream_rq_total;
+  ParseError parse_error;
+  if (ParseRequestHead(buffer_.view().substr(0, end), &head, &parse_error) !=
+      ParseStatus::kComplete) {
+    ++ctx_.listener.downstream_rq_bad;
+    if (parse_error.reason[0] == '\0') parse_error.reason = "malformed request head";
+    BuildLocalReply(parse_error.status, absl::StrCat("bad request: ", parse_error.reason, "\n"),
+                    {}, false, false, 1, &scratch_);
+    co_return co_await SendReply(false);
+  }
+  const char* base = buffer_.data();
+  const int minor = head.version_minor;
+
+  // Phase 2: CheckFraming. A rejected head leaves the framing of what follows unknown: close.
+  RequestFraming framing;
+  PolicyError policy;
+  if (!CheckRequest(head, base, &framing, &policy)) {
+    ++ctx_.listener.downstream_rq_bad;
+    BuildLocalReply(policy.status, absl::StrCat("bad request: ", policy.reason, "\n"), {}, false,
+                    false, minor, &scratch_);
+    co_return co_await SendReply(false);
+  }
+  const size_t whole = WholeRequest(head, framing, buffer_.size());
+  const bool keep = framing.keep_alive && !ctx_.draining && whole > 0;
+  // A local reply: built before the request's bytes are consumed (it may quote them).
+  auto local = [&](int status, std::string_view body, std::string_view location) {
+    BuildLocalReply(status, body, location, framing.head_method, keep, minor, &scratch_);
+    if (keep) buffer_.Consume(whole);
+    return SendReply(keep);
+  };
+  if (framing.options_asterisk) co_return co_await local(200, "", {});
+
+  // Phase 3: Normalize.
   std::shared_ptr<const Snapshot> snapshot = ctx_.snapshot;  // the config this request runs on
-  auto& request = parser.get();
-  version_ = request.version() == 10 ? 10 : 11;
-  keep_alive_ = request.keep_alive();
-  RouteRequest route_request;
-  route_request.method = request.method_string();
-  SplitTarget(OriginForm(request.target()), &route_request.path, &route_request.query);
-  route_request.headers = &request;
+  std::string_view path = framing.path;
+  std::string normalized;
+  const char* why = "";
+  switch (NormalizePath(path, snapshot->http, &normalized, &why)) {
+    case NormalizeResult::kUnchanged:
+      break;
+    case NormalizeResult::kChanged:
+      path = normalized;
+      break;
+    case NormalizeResult::kRejected:
+      ++ctx_.listener.downstream_rq_bad;
+      co_return co_await local(400, absl::StrCat("bad request: ", why, "\n"), {});
+  }
+
+  // Phase 4: Route.
+  HeadFields fields(head, base);
+  RouteRequest route_request{framing.method, path, framing.query, &fields};
   RouteDecision decision = snapshot->routes.Route(route_request);
   if (!decision.route) {
     ++ctx_.server.no_route;
-    co_return co_await Reply(parser, 404, absl::StrCat("no route matched ", Sv(request.method_string()),
-                                                       " ", Sv(route_request.path), "\n"));
+    co_return co_await local(404, absl::StrCat("no route matched ", Sv(framing.method), " ",
+                                               Sv(path), "\n"), {});
   }
   const CompiledRoute& route = *decision.route;
   switch (route.action) {
     case CompiledRoute::Action::kRedirect:
       ++ctx_.server.local_reply_redirect;
-      co_return co_await Reply(parser, route.status,
-                               absl::StrCat("redirecting to ", decision.target, "\n"),
+      co_return co_await local(route.status, absl::StrCat("redirecting to ", decision.target, "\n"),
                                decision.target);
     case CompiledRoute::Action::kRespond:
       ++ctx_.server.local_reply_respond;
-      co_return co_await Reply(parser, route.status, route.body);
+      co_return co_await local(route.status, route.body, {});
     case CompiledRoute::Action::kCluster:
       break;
   }
-  ClientSide client{stream_, buffer_, parser, address_, version_, keep_alive_, scratch_, wire_,
-                    chunk_};
+  // Phases 5-10.
+  ClientSide client{socket_, buffer_, deadline_, head, framing, address_, scratch_, scratch2_};
   ExchangeOutcome outcome = co_await ProxyToCluster(client, ctx_, *snapshot, decision);
   if (outcome.local_status) {
-    co_return co_await Reply(parser, *outcome.local_status, outcome.local_reason + "\n");
+    const bool kept = outcome.request_consumed && framing.keep_alive && !ctx_.draining;
+    BuildLocalReply(outcome.local_status, outcome.local_reason + "\n", {}, framing.head_method, kept, minor,
+                    &scratch_);
+    co_return co_await SendReply(kept);
   }
   co_return outcome.keep_alive;
-}
-
-asio::awaitable<bool> DownstreamSession::DiscardBody(Parser& parser) {
-  // A client waiting for 100 Continue has not sent its body: do not wait for it.
-  if (ExpectsContinue(parser.get())) co_return false;
-  char sink[8192];
-  uint64_t total = 0;
-  while (!parser.is_done()) {
-    auto& body = parser.get().body();
-    body.data = sink;
-    body.size = sizeof(sink);
-    stream_.expires_after(kBodyTimeout);
-    auto [ec, n] = co_await beast::http::async_read_some(stream_, buffer_, parser, kUseTuple);
-    if (ec && ec != beast::http::error::need_buffer) co_return false;
-    total += sizeof(sink) - body.size;
-    if (total > kMaxDiscardedBody) co_return false;
-  }
-  co_return true;
-}
-
-asio::awaitable<bool> DownstreamSession::Reply(Parser& parser, unsigned status, std::string body,
-                                               std::string_view location) {
-  const auto& request = parser.get();
-  bool keep = keep_alive_ && !ctx_.draining && parser.is_header_done() &&
-              (parser.is_done() || co_await DiscardBody(parser));
-  beast::http::response<beast::http::string_body> response{
-      static_cast<beast::http::status>(status), version_};
-  response.set(beast::http::field::content_type, "text/plain; charset=utf-8");
-  if (!location.empty()) response.set(beast::http::field::location, location);
-  if (request.method() != beast::http::verb::head) response.body() = std::move(body);
-  response.keep_alive(keep);
-  response.prepare_payload();
-  stream_.expires_after(kBodyTimeout);
-  auto [ec, n] = co_await beast::http::async_write(stream_, response, kUseTuple);
-  co_return keep && !ec;
 }
 
 }  // namespace rwproxy

@@ -1,7 +1,12 @@
-// One client connection: the keep-alive loop. Reads a request head (with limits and deadlines),
-// routes it on the snapshot current at that moment, answers locally (404, redirect, fixed reply)
-// or hands it to ProxyToCluster, then loops while both sides allow keep-alive. Pipelined requests
-// are read from the same buffer and so answered in order.
+// One client connection, through the request life cycle's phases (DESIGN.md §1):
+//   1 ReadHead      bytes -> MessageHead (spans over this connection's buffer; codec.h)
+//   2 CheckFraming  the framing policy (framing.h): accept, or reject with a status and close
+//   3 Normalize     the path, before matching (path_normalize.h)
+//   4 Route         RouteTable::Route on the snapshot current when the head arrived
+//   then a local reply, or phases 5-10 in upstream_exchange.h. Keep-alive and pipelining: the
+//   next request is read from the same buffer, so pipelined requests are answered in order.
+// An idle connection (waiting for a request with nothing buffered) holds no buffer and no
+// coroutine frame beyond Run's; deadlines are a time point checked by the worker's sweep.
 //
 // Ownership: the coroutine spawned by the Listener owns the session (it lives on that frame).
 // Thread-safety: the worker thread that accepted the connection, only.
@@ -9,46 +14,46 @@
 #define RWPROXY_SERVER_HTTP_DOWNSTREAM_SESSION_H_
 
 #include <string>
-#include <vector>
+#include <string_view>
 
-#include "boost/asio/awaitable.hpp"
-#include "boost/asio/ip/tcp.hpp"
-#include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
-#include "boost/beast/http/buffer_body.hpp"
-#include "boost/beast/http/parser.hpp"
+#include "server/http/buffer.h"
+#include "server/http/codec.h"
+#include "server/http/framing.h"
+#include "server/http/io.h"
 #include "server/http/worker_context.h"
 
 namespace rwproxy {
 
 class DownstreamSession {
  public:
-  DownstreamSession(boost::asio::ip::tcp::socket socket, WorkerContext& ctx);
+  DownstreamSession(Socket socket, WorkerContext& ctx);
   ~DownstreamSession();
-  boost::asio::awaitable<void> Run();
+  DownstreamSession(const DownstreamSession&) = delete;
+  DownstreamSession& operator=(const DownstreamSession&) = delete;
+
+  Task<void> Run();
   // Draining: ends the connection now if it waits for a next request with nothing buffered;
   // otherwise the current request finishes and its response says Connection: close.
   void CloseIfIdle();
+  // The worker's sweep: cancels the connection's I/O once its deadline has passed.
+  void CheckDeadline(Clock::time_point now) { deadline_.Check(now); }
 
  private:
-  using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-  // Returns whether the connection may serve another request.
-  boost::asio::awaitable<bool> Handle(Parser& parser);
-  boost::asio::awaitable<bool> Reply(Parser& parser, unsigned status, std::string body,
-                                     std::string_view location = {});
-  // The client's version and keep-alive wish, read before the head is rewritten for upstream.
-  unsigned version_ = 11;
-  bool keep_alive_ = true;
-  boost::asio::awaitable<bool> DiscardBody(Parser& parser);
+  // Waits, holding no buffer, until the client sends something. False: close.
+  Task<bool> WaitForRequest(bool first);
+  // Serves one request whose first bytes are buffered. False: close the connection.
+  Task<bool> ServeOne();
+  // Sends the local reply built in scratch_; returns whether the connection is kept.
+  Task<bool> SendReply(bool keep_alive);
 
-  boost::beast::tcp_stream stream_;
-  boost::beast::flat_buffer buffer_;
+  Socket socket_;
+  Buffer buffer_;
   WorkerContext& ctx_;
-  std::string address_;
-  std::string scratch_;
-  std::string wire_;
-  std::vector<char> chunk_;
-  bool idle_ = true;  // waiting for a request head
+  Deadline deadline_;
+  std::string address_;  // client IP, for X-Forwarded-For
+  std::string scratch_;   // reused for the upstream head and local replies
+  std::string scratch2_;  // reused for the response head
+  bool idle_ = true;     // waiting for a request with nothing buffered
 };
 
 }  // namespace rwproxy

@@ -1,77 +1,78 @@
 #include "server/http/upstream_exchange.h"
 
-#include <array>
-
 #include "absl/strings/str_cat.h"
-#include "boost/asio/as_tuple.hpp"
-#include "boost/asio/buffer.hpp"
-#include "boost/asio/use_awaitable.hpp"
-#include "boost/asio/write.hpp"
-#include "boost/beast/http/read.hpp"
-#include "boost/beast/http/serializer.hpp"
-#include "boost/beast/http/write.hpp"
-#include "server/http/headers.h"
-#include "server/http/relay.h"
+#include "server/http/body_relay.h"
+#include "server/http/wire.h"
 
 namespace rwproxy {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-
 namespace {
 
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::chrono::milliseconds kClientIoTimeout{60'000};
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr size_t kReadRoom = 4096;
+constexpr size_t kMaxClientBuffer = kMaxHeadSize + kMaxBufferedBody + 4096;
+constexpr size_t kMaxUpstreamBuffer = kMaxHeadSize + kMaxBufferedBody + 4096;
+constexpr int kMaxInterim = 8;
 
-using ResponseParser = http::response_parser<http::buffer_body>;
+enum class Failure { kNone, kTimeout, kUpstream, kBadResponse, kClient, kBadRequest };
 
-enum class Failure { kNone, kTimeout, kUpstream, kBadResponse, kClient };
-
-ExchangeOutcome Local(unsigned status, std::string reason) {
-  return ExchangeOutcome{status, std::move(reason), false};
-}
-
-// One request on one cluster. Lives on ProxyToCluster's coroutine frame.
 class Exchange {
  public:
   Exchange(ClientSide client, WorkerContext& ctx, const ClusterInfo& cluster,
            const RouteDecision& decision)
       : client_(client), ctx_(ctx), cluster_(cluster), route_(*decision.route),
-        decision_(decision), request_(client.parser.get()) {}
+        decision_(decision), route_timeout_(absl::ToChronoMilliseconds(route_.timeout)) {}
 
-  asio::awaitable<ExchangeOutcome> Run();
+  Task<ExchangeOutcome> Run();
 
  private:
-  struct Attempt {
-    Failure failure = Failure::kNone;
-    uint64_t body_bytes_sent = 0;
-    bool response_started = false;
-  };
-  asio::awaitable<Attempt> SendAndReadHead();
-  asio::awaitable<ExchangeOutcome> RelayResponse();
-  asio::awaitable<bool> ReadSmallBody(uint64_t length);
-  ExchangeOutcome Fail(Failure failure);
-  void Release(bool reusable, std::chrono::milliseconds hint = {}) {
-    if (lease_.conn) pool_->Release(std::move(lease_.conn), reusable, hint);
+  ExchangeOutcome Local(int status, std::string reason) {
+    ExchangeOutcome out;
+    out.local_status = status;
+    out.local_reason = std::move(reason);
+    if (body_.done) {  // the whole request was read: the connection can go on
+      client_.buffer.Consume(client_used_);
+      client_used_ = 0;
+      out.request_consumed = true;
+    }
+    return out;
   }
+  ExchangeOutcome Fail(Failure failure);
+  // Moves the upstream head out of the client buffer so that the body can be read into it.
+  void DetachHead();
+  Task<Failure> ReadBody(bool buffer_all);
+  Task<Failure> Acquire(bool fresh_only);
+  Task<Failure> SendAndReadHead();
+  Task<Failure> ReadResponseHead();
+  Task<ExchangeOutcome> RelayResponse();
+  void RouteDeadline() { client_.deadline.After(route_timeout_); }
 
   ClientSide client_;
   WorkerContext& ctx_;
   const ClusterInfo& cluster_;
   const CompiledRoute& route_;
   const RouteDecision& decision_;
-  http::request<http::buffer_body>& request_;
+  const Clock::duration route_timeout_;
   ConnPool* pool_ = nullptr;
   ClusterCounters* counters_ = nullptr;
   Lease lease_;
-  std::optional<ResponseParser> response_;
-  Clock::time_point deadline_;
-  bool small_body_ = false;    // buffered in client_.scratch, replayable
-  bool request_done_ = false;  // the client's request was read completely
+  Gather wire_;            // what is sent upstream before any streamed body
+  std::string head_copy_;  // the upstream head, when the client buffer must take a body
+  std::string body_copy_;  // a chunked body, re-chunked, while it is buffered
+  BodyState body_;
+  size_t client_used_ = 0;  // bytes at the client buffer's front that belong to this request
+  BodyKind framing_body_ = BodyKind::kNone;
+  bool streamed_ = false;   // the body is relayed after the head: no replay possible
+  bool response_started_ = false;
+  const char* reason_ = "";
+  MessageHead response_;
+  ResponseFraming rframing_;
+  int client_minor_ = 1;
+  bool client_keep_ = true;
+  bool head_method_ = false;
 };
 
 ExchangeOutcome Exchange::Fail(Failure failure) {
-  Release(false);
+  lease_.Release(false);
+  const std::string& key = pool_->endpoint().key;
   switch (failure) {
     case Failure::kTimeout:
       ++counters_->upstream_rq_timeout;
@@ -79,207 +80,311 @@ ExchangeOutcome Exchange::Fail(Failure failure) {
                                      " (route ", route_.name, ")"));
     case Failure::kBadResponse:
       ++counters_->upstream_rq_bad_response;
-      return Local(502, "malformed response from upstream " + pool_->endpoint().key);
+      return Local(502, absl::StrCat("malformed response from upstream ", key, ": ", reason_));
+    case Failure::kBadRequest:
+      ++ctx_.listener.downstream_rq_bad;
+      body_.done = false;  // framing is lost: close
+      return Local(400, absl::StrCat("bad request body: ", reason_));
     case Failure::kClient:
-      return ExchangeOutcome{};  // client is gone: close
+      return ExchangeOutcome{};  // the client is gone or too slow: close without a reply
     default:
-      return Local(502, "upstream " + pool_->endpoint().key + " closed the connection");
+      return Local(502, absl::StrCat("upstream ", key, " closed the connection"));
   }
 }
 
-asio::awaitable<bool> Exchange::ReadSmallBody(uint64_t length) {
-  std::string& body = client_.scratch;
-  body.resize(length);
-  auto& b = request_.body();
-  b.data = body.data();
-  b.size = length;
-  while (!client_.parser.is_done()) {
-    client_.stream.expires_after(kClientIoTimeout);
-    auto [ec, n] = co_await http::async_read(client_.stream, client_.buffer, client_.parser,
-                                             kUseTuple);
-    if (ec && ec != http::error::need_buffer) co_return false;
+void Exchange::DetachHead() {
+  head_copy_.clear();
+  for (const auto& piece : wire_.span()) {
+    head_copy_.append(static_cast<const char*>(piece.data()), piece.size());
   }
-  co_return true;
+  wire_.Clear();
+  wire_.Add(head_copy_);
+  client_.buffer.Consume(client_.head.size);
+  client_used_ = 0;
 }
 
-asio::awaitable<Exchange::Attempt> Exchange::SendAndReadHead() {
-  Attempt attempt;
-  auto& stream = lease_.conn->stream;
-  ++lease_.conn->requests;
-  stream.expires_at(deadline_);
-  if (client_.parser.is_done()) {  // no body, or a small one already read
-    SerializeHead(request_, &client_.wire);
-    size_t body_size = small_body_ ? client_.scratch.size() : 0;
-    std::array<asio::const_buffer, 2> wire = {asio::buffer(client_.wire),
-                                              asio::buffer(client_.scratch.data(), body_size)};
-    auto [ec, n] = co_await asio::async_write(stream, wire, kUseTuple);
-    attempt.body_bytes_sent = body_size;  // possibly sent, even when the write failed
-    if (ec) {
-      attempt.failure = ec == beast::error::timeout ? Failure::kTimeout : Failure::kUpstream;
-      co_return attempt;
-    }
-  } else {  // a streamed body: every byte read from the client goes upstream at once
-    if (client_.chunk.empty()) client_.chunk.resize(kRelayChunk);
-    RelayError error = co_await RelayMessage(client_.stream, client_.buffer, client_.parser,
-                                             stream, client_.chunk, kClientIoTimeout,
-                                             &attempt.body_bytes_sent);
-    if (error != RelayError::kNone) {
-      attempt.failure = error == RelayError::kWriteFailed ? Failure::kUpstream : Failure::kClient;
-      co_return attempt;
-    }
-    request_done_ = true;
-    // The route timeout runs from the end of the upload (each chunk had its own deadline).
-    deadline_ = Clock::now() + absl::ToChronoMilliseconds(route_.timeout);
-    stream.expires_at(deadline_);
-  }
-  // Read the response head, skipping interim 1xx responses.
+Task<Failure> Exchange::ReadBody(bool buffer_all) {
+  Buffer& in = client_.buffer;
   for (;;) {
-    response_.emplace();
-    response_->body_limit(boost::none);
-    response_->header_limit(64 * 1024);
-    if (request_.method() == http::verb::head) response_->skip(true);
-    auto [ec, n] = co_await http::async_read_header(stream, lease_.conn->buffer, *response_,
-                                                    kUseTuple);
-    if (ec) {
-      attempt.response_started = response_->got_some() || lease_.conn->buffer.size() > 0;
-      if (ec == beast::error::timeout) {
-        attempt.failure = Failure::kTimeout;
-      } else if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-                 ec != http::error::end_of_stream) {
-        attempt.failure = Failure::kBadResponse;  // a parse error
-      } else {
-        attempt.failure = Failure::kUpstream;
+    if (body_.kind == BodyKind::kLength) {
+      if (in.size() >= body_.remaining) {
+        client_used_ = body_.remaining;
+        wire_.Add(in.data(), client_used_);
+        body_.remaining = 0;
+        body_.done = true;
+        co_return Failure::kNone;
       }
-      co_return attempt;
+    } else {
+      if (!DecodeBuffered(in, &body_, true, &body_copy_, &reason_)) co_return Failure::kBadRequest;
+      if (body_.done || body_copy_.size() > kMaxBufferedBody) {
+        wire_.Add(body_copy_);
+        streamed_ = !body_.done;
+        co_return Failure::kNone;
+      }
     }
-    unsigned status = response_->get().result_int();
-    if (status < 100 || status >= 200 || status == 101) break;
+    if (!buffer_all) {
+      streamed_ = true;
+      co_return Failure::kNone;
+    }
+    client_.deadline.After(kClientIoTimeout);
+    size_t room = body_.kind == BodyKind::kLength ? body_.remaining - in.size() : kReadRoom;
+    if (co_await ReadSome(client_.socket, in, client_.deadline, room, kMaxClientBuffer) !=
+        IoStatus::kOk) {
+      co_return Failure::kClient;
+    }
   }
-  co_return attempt;
 }
 
-asio::awaitable<ExchangeOutcome> Exchange::Run() {
+Task<Failure> Exchange::Acquire(bool fresh_only) {
+  lease_ = co_await pool_->Acquire(counters_, cluster_.connect_timeout, &client_.deadline,
+                                   fresh_only);
+  co_return lease_ ? Failure::kNone : Failure::kUpstream;
+}
+
+Task<Failure> Exchange::ReadResponseHead() {
+  UpstreamConn& conn = lease_.conn();
+  size_t scanned = 0;
+  for (int interim = 0;;) {
+    size_t end = conn.buffer.empty() ? 0 : FindHeadEnd(conn.buffer.view(), &scanned);
+    if (end == 0) {
+      if (conn.buffer.size() >= kMaxHeadSize) {
+        reason_ = "response head too large";
+        co_return Failure::kBadResponse;
+      }
+      IoStatus io = co_await ReadSome(conn.socket, conn.buffer, client_.deadline, kReadRoom,
+                                      kMaxHeadSize + kReadRoom);
+      if (io == IoStatus::kTimeout) co_return Failure::kTimeout;
+      if (io != IoStatus::kOk) {
+        response_started_ = response_started_ || !conn.buffer.empty();
+        co_return Failure::kUpstream;
+      }
+      continue;
+    }
+    response_started_ = true;
+    ParseError error;
+    if (ParseResponseHead(conn.buffer.view().substr(0, end), &response_, &error) !=
+        ParseStatus::kComplete) {
+      reason_ = error.reason;
+      co_return Failure::kBadResponse;
+    }
+    PolicyError policy;
+    if (!CheckResponse(response_, conn.buffer.data(), head_method_, &rframing_, &policy)) {
+      reason_ = policy.reason;
+      co_return Failure::kBadResponse;
+    }
+    if (!rframing_.interim) co_return Failure::kNone;
+    if (++interim > kMaxInterim) {
+      reason_ = "too many interim responses";
+      co_return Failure::kBadResponse;
+    }
+    if (rframing_.forward_interim && client_minor_ == 1) {  // 102, 103: passed on
+      Gather head;
+      BuildClientHead(response_, conn.buffer.data(), rframing_, ClientHead{}, &client_.scratch2,
+                      &head);
+      const Clock::time_point route_deadline = client_.deadline.at;
+      client_.deadline.After(kClientIoTimeout);
+      if (co_await WriteAll(client_.socket, head.span(), client_.deadline) != IoStatus::kOk) {
+        co_return Failure::kClient;
+      }
+      client_.deadline.at = route_deadline;
+    }
+    conn.buffer.Consume(response_.size);
+    scanned = 0;
+  }
+}
+
+Task<Failure> Exchange::SendAndReadHead() {
+  UpstreamConn& conn = lease_.conn();
+  ++conn.requests;
+  client_.deadline.upstream = &conn.socket;
+  IoStatus io = co_await WriteAll(conn.socket, wire_.span(), client_.deadline);
+  if (io != IoStatus::kOk) co_return io == IoStatus::kTimeout ? Failure::kTimeout : Failure::kUpstream;
+  if (streamed_) {
+    uint64_t sent = 0;
+    RelayStatus relay = co_await RelayBody(client_.socket, client_.buffer, &body_, conn.socket,
+                                           body_.kind == BodyKind::kChunked, client_.deadline,
+                                           {kClientIoTimeout, route_timeout_}, &sent, &reason_);
+    switch (relay) {
+      case RelayStatus::kOk:
+        break;
+      case RelayStatus::kBadFraming:
+        co_return Failure::kBadRequest;
+      case RelayStatus::kWriteFailed:
+        co_return client_.deadline.expired ? Failure::kTimeout : Failure::kUpstream;
+      default:
+        co_return Failure::kClient;
+    }
+    RouteDeadline();  // the route timeout runs from the end of the upload
+  }
+  co_return co_await ReadResponseHead();
+}
+
+Task<ExchangeOutcome> Exchange::Run() {
   ClusterManager::Pick pick = ctx_.clusters->Choose(cluster_);
   counters_ = pick.counters;
   pool_ = pick.pool;
+  const RequestFraming& framing = client_.framing;
+  client_minor_ = client_.head.version_minor;
+  client_keep_ = framing.keep_alive;
+  head_method_ = framing.head_method;
+  const bool replayable_method = IsIdempotent(framing.method);
+  body_.kind = framing.body;
+  framing_body_ = framing.body;
+  body_.remaining = framing.length;
+  body_.done = framing.body == BodyKind::kNone;
+  client_used_ = client_.head.size;
   if (!pool_) co_return Local(503, "cluster " + cluster_.name + " has no endpoints");
-  deadline_ = Clock::now() + absl::ToChronoMilliseconds(route_.timeout);
 
-  http::request_parser<http::buffer_body>& parser = client_.parser;
-  bool has_body = !parser.is_done();
-  auto length = parser.content_length();
-  small_body_ = has_body && length && *length <= kMaxBufferedBody;
-  request_done_ = !has_body;
-  bool expect_continue = has_body && ExpectsContinue(request_);
-  std::optional<uint64_t> framed_length;
-  if (length) framed_length = *length;
-  PrepareUpstreamRequest(&request_, decision_.target, route_.host_rewrite, client_.address,
-                         pool_->endpoint().key, framed_length, has_body && !length);
-
-  lease_ = co_await pool_->Acquire(counters_, cluster_.connect_timeout, deadline_, false);
-  if (lease_.error == AcquireError::kOverflow) {
-    co_return Local(503, "no upstream capacity for " + pool_->endpoint().key + " (pool full)");
-  }
-  if (lease_.error != AcquireError::kNone) {
-    co_return Local(502, "cannot connect to upstream " + pool_->endpoint().key +
-                             (lease_.error == AcquireError::kConnectTimeout ? " (timeout)" : ""));
-  }
-  if (expect_continue) {
-    client_.stream.expires_after(kClientIoTimeout);
-    auto [ec, n] = co_await asio::async_write(client_.stream, asio::buffer(kContinue), kUseTuple);
-    if (ec) co_return Fail(Failure::kClient);
-  }
-  if (small_body_) {
-    if (!(co_await ReadSmallBody(*length))) {
-      Release(true);  // nothing was sent on it
-      co_return ExchangeOutcome{};
+  // The upstream head refers to the client's own field lines in the buffer.
+  UpstreamHead params;
+  params.target = decision_.target;
+  params.host = route_.host_rewrite ? std::string_view(*route_.host_rewrite)
+                : !framing.host.empty() ? framing.host
+                                        : std::string_view(pool_->endpoint().key);
+  params.client_address = client_.address;
+  params.body = framing.body;
+  params.length = framing.length;
+  BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params, &client_.scratch,
+                    &wire_);
+  if (!body_.done) {
+    if (body_.kind == BodyKind::kLength &&
+        client_.buffer.size() >= client_.head.size + body_.remaining) {
+      wire_.Add(client_.buffer.data() + client_.head.size, body_.remaining);  // already here
+      client_used_ += body_.remaining;
+      body_.remaining = 0;
+      body_.done = true;
+    } else {
+      DetachHead();
     }
-    request_done_ = true;
-    deadline_ = Clock::now() + absl::ToChronoMilliseconds(route_.timeout);
+  }
+  if (!body_.done) {
+    if (framing.expect_continue) {  // the client waits for our go before sending its body
+      RouteDeadline();
+      if (Failure f = co_await Acquire(false); f != Failure::kNone) {
+        co_return Local(lease_.error() == AcquireError::kOverflow ? 503 : 502,
+                        absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
+      }
+      client_.deadline.After(kClientIoTimeout);
+      if (co_await WriteAll(client_.socket, kContinue, client_.deadline) != IoStatus::kOk) {
+        co_return Fail(Failure::kClient);
+      }
+    }
+    bool buffer_all = body_.kind == BodyKind::kChunked || body_.remaining <= kMaxBufferedBody;
+    if (Failure f = co_await ReadBody(buffer_all); f != Failure::kNone) co_return Fail(f);
   }
 
-  bool idempotent = IsIdempotent(request_.method());
-  Attempt attempt = co_await SendAndReadHead();
-  if (attempt.failure == Failure::kUpstream && lease_.reused && !attempt.response_started &&
-      (idempotent || attempt.body_bytes_sent == 0) && parser.is_done()) {
+  RouteDeadline();
+  if (!lease_) {
+    co_await Acquire(false);
+    switch (lease_.error()) {
+      case AcquireError::kNone:
+        break;
+      case AcquireError::kOverflow:
+        co_return Local(503, absl::StrCat("no upstream capacity for ", pool_->endpoint().key,
+                                          " (pool full)"));
+      case AcquireError::kConnectTimeout:
+        co_return Local(502, absl::StrCat("cannot connect to upstream ", pool_->endpoint().key,
+                                          " (timeout)"));
+      case AcquireError::kConnectFailed:
+        co_return Local(502, absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
+    }
+  }
+  Failure failure = co_await SendAndReadHead();
+  if (failure == Failure::kUpstream && lease_.reused() && !response_started_ && !streamed_ &&
+      (replayable_method || framing_body_ == BodyKind::kNone)) {
     // The stale keep-alive race: the upstream closed this idle connection as we reused it.
+    // The request (a buffered body included) is still whole in wire_: send it again on a fresh
+    // one. A non-idempotent request with a body may have been acted upon: never replayed.
     ++counters_->upstream_rq_retry_stale;
-    Release(false);
-    lease_ = co_await pool_->Acquire(counters_, cluster_.connect_timeout, deadline_, true);
-    if (lease_.error != AcquireError::kNone) {
-      co_return Local(502, "cannot connect to upstream " + pool_->endpoint().key);
+    lease_.Release(false);
+    RouteDeadline();
+    if (co_await Acquire(true) != Failure::kNone) {
+      co_return Local(502, absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
     }
-    attempt = co_await SendAndReadHead();
+    failure = co_await SendAndReadHead();
   }
-  if (attempt.failure != Failure::kNone) co_return Fail(attempt.failure);
+  client_.deadline.upstream = nullptr;
+  if (failure != Failure::kNone) co_return Fail(failure);
   co_return co_await RelayResponse();
 }
 
-asio::awaitable<ExchangeOutcome> Exchange::RelayResponse() {
-  ResponseParser& parser = *response_;
-  auto& response = parser.get();
-  counters_->CountResponse(response.result_int());
-  auto hint = KeepAliveHint(response);
-  bool upstream_reusable = response.keep_alive() && request_done_;
-  bool keep = client_.keep_alive && !ctx_.draining && request_done_;
-  auto& b = response.body();
-  auto length = parser.content_length();
-  bool has_body = !parser.is_done();
-  ExchangeOutcome outcome;
-
-  if (!has_body || (length && *length <= kMaxBufferedBody)) {
-    // Whole response in one write; the upstream connection goes back to the pool first.
-    std::string& body = client_.scratch;
-    body.resize(has_body ? *length : 0);
-    b.data = body.data();
-    b.size = body.size();
-    while (!parser.is_done()) {
-      lease_.conn->stream.expires_after(absl::ToChronoMilliseconds(route_.timeout));
-      auto [ec, n] = co_await http::async_read(lease_.conn->stream, lease_.conn->buffer, parser,
-                                               kUseTuple);
-      if (ec && ec != http::error::need_buffer) {
-        co_return Fail(ec == beast::error::timeout ? Failure::kTimeout : Failure::kBadResponse);
+Task<ExchangeOutcome> Exchange::RelayResponse() {
+  UpstreamConn& conn = lease_.conn();
+  client_.deadline.upstream = &conn.socket;
+  const int status = response_.status;
+  counters_->CountResponse(static_cast<unsigned>(status));
+  const bool bodiless = head_method_ || status == 204 || status == 304;
+  BodyState body;
+  body.kind = bodiless ? BodyKind::kNone : rframing_.body;
+  body.remaining = rframing_.length;
+  body.done = body.kind == BodyKind::kNone;
+  // A small body is read whole, then goes out in the same write as the head.
+  if (body.kind == BodyKind::kLength && body.remaining <= kMaxBufferedBody) {
+    while (conn.buffer.size() < response_.size + body.remaining) {
+      RouteDeadline();
+      size_t room = response_.size + body.remaining - conn.buffer.size();
+      IoStatus io = co_await ReadSome(conn.socket, conn.buffer, client_.deadline, room,
+                                      kMaxUpstreamBuffer);
+      if (io != IoStatus::kOk) {
+        client_.deadline.upstream = nullptr;
+        co_return Fail(io == IoStatus::kTimeout ? Failure::kTimeout : Failure::kBadResponse);
       }
     }
-    Release(upstream_reusable && !parser.need_eof(), hint);
-    std::optional<uint64_t> out_length;
-    if (length) out_length = *length;
-    outcome.keep_alive = PrepareDownstreamResponse(&response, client_.version, keep, has_body,
-                                                   out_length);
-    // HEAD, 204 and 304 keep the upstream's Content-Length but carry no body.
-    SerializeHead(response, &client_.wire);
-    std::array<asio::const_buffer, 2> wire = {asio::buffer(client_.wire),
-                                              asio::buffer(body.data(), has_body ? body.size() : 0)};
-    client_.stream.expires_after(kClientIoTimeout);
-    auto [ec, n] = co_await asio::async_write(client_.stream, wire, kUseTuple);
-    if (ec) outcome.keep_alive = false;
-    co_return outcome;
   }
-
-  std::optional<uint64_t> out_length;
-  if (length) out_length = *length;
-  outcome.keep_alive = PrepareDownstreamResponse(&response, client_.version, keep, true,
-                                                 out_length);
-  uint64_t sent = 0;
-  if (client_.chunk.empty()) client_.chunk.resize(kRelayChunk);
-  RelayError error = co_await RelayMessage(lease_.conn->stream, lease_.conn->buffer, parser,
-                                           client_.stream, client_.chunk,
-                                           absl::ToChronoMilliseconds(route_.timeout), &sent);
-  if (error == RelayError::kReadTimeout) ++counters_->upstream_rq_timeout;
-  Release(error == RelayError::kNone && upstream_reusable && !parser.need_eof(), hint);
-  if (error != RelayError::kNone) outcome.keep_alive = false;  // the client saw a partial body
+  const char* base = conn.buffer.data();
+  const int64_t hint = KeepAliveHintMs(response_, base);
+  ClientHead out;
+  out.client_minor = client_minor_;
+  out.bodiless = bodiless;
+  out.length = body.remaining;
+  out.body = body.kind;
+  if (body.kind == BodyKind::kChunked || body.kind == BodyKind::kUntilClose) {
+    out.body = client_minor_ == 1 ? BodyKind::kChunked : BodyKind::kUntilClose;
+  }
+  out.keep_alive = client_keep_ && !ctx_.draining && out.body != BodyKind::kUntilClose;
+  Gather head;
+  BuildClientHead(response_, base, rframing_, out, &client_.scratch2, &head);
+  const bool whole = body.kind == BodyKind::kLength &&
+                     conn.buffer.size() >= response_.size + body.remaining;
+  if (whole) {
+    head.Add(base + response_.size, body.remaining);
+    body.remaining = 0;
+    body.done = true;
+  }
+  client_.deadline.After(kClientIoTimeout);
+  IoStatus io = co_await WriteAll(client_.socket, head.span(), client_.deadline);
+  conn.buffer.Consume(response_.size + (whole ? rframing_.length : 0));
+  client_.buffer.Consume(client_used_);
+  client_used_ = 0;
+  ExchangeOutcome outcome;
+  outcome.request_consumed = true;
+  bool complete = io == IoStatus::kOk;
+  if (complete && !body.done) {
+    uint64_t sent = 0;
+    RelayStatus relay =
+        co_await RelayBody(conn.socket, conn.buffer, &body, client_.socket,
+                           out.body == BodyKind::kChunked, client_.deadline,
+                           {route_timeout_, kClientIoTimeout}, &sent, &reason_);
+    if (relay == RelayStatus::kReadTimeout) ++counters_->upstream_rq_timeout;
+    if (relay == RelayStatus::kBadFraming) ++counters_->upstream_rq_bad_response;
+    complete = relay == RelayStatus::kOk;
+  }
+  client_.deadline.upstream = nullptr;
+  lease_.Release(complete && rframing_.reusable && body.done, hint);
+  outcome.keep_alive = complete && out.keep_alive;  // a partial response ends the connection
   co_return outcome;
 }
 
 }  // namespace
 
-asio::awaitable<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
-                                                const Snapshot& snapshot,
-                                                const RouteDecision& decision) {
+Task<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
+                                     const Snapshot& snapshot, const RouteDecision& decision) {
   const ClusterInfo& cluster = snapshot.clusters[decision.route->cluster_index];
   Exchange exchange(client, ctx, cluster, decision);
   ExchangeOutcome outcome = co_await exchange.Run();
-  if (outcome.local_status) ctx.clusters->Counters(cluster.name)->CountResponse(*outcome.local_status);
+  if (outcome.local_status) {
+    ctx.clusters->Counters(cluster.name)->CountResponse(outcome.local_status);
+  }
   co_return outcome;
 }
 

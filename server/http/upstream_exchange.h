@@ -1,56 +1,58 @@
-// Proxies ONE client request whose head has been read to a cluster: picks an endpoint, acquires a
-// pooled connection, sends the request (small bodies buffered so a stale keep-alive connection can
-// be retried once on a fresh one; large bodies streamed), and relays the response to the client.
+// Phases 5-10 of one proxied request (DESIGN.md §1):
+//   5 PickEndpoint  ClusterManager::Choose (LB policy)
+//   6 Acquire       ConnPool::Acquire -> Lease (releases itself)
+//   7 SendRequest   one gather-write: rewritten request line, the client's kept field lines,
+//                   added fields, and a small body (read whole first, so it can be replayed)
+//   8 ReadResponse  the upstream head; 1xx handled; the framing policy applied to it too
+//   9 Relay         bodies in bounded pieces (body_relay.h); a small response body goes out in
+//                   the same write as its head
+//  10 Finish        the lease goes back reusable only if both messages were complete, framed,
+//                   nothing stray is buffered and both sides allow it; counters
+// A request that fails on a reused connection before any response byte is retried once on a
+// fresh connection when it can be replayed (its body, if any, is still buffered).
 //
-// Ownership: a short-lived object on the DownstreamSession's coroutine frame, one per request.
+// Ownership: an Exchange lives on the session's coroutine frame, one per request.
 // Thread-safety: the worker thread that owns the session.
 #ifndef RWPROXY_SERVER_HTTP_UPSTREAM_EXCHANGE_H_
 #define RWPROXY_SERVER_HTTP_UPSTREAM_EXCHANGE_H_
 
-#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
-#include "boost/asio/awaitable.hpp"
-#include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
-#include "boost/beast/http/buffer_body.hpp"
-#include "boost/beast/http/parser.hpp"
+#include "server/http/codec.h"
+#include "server/http/framing.h"
+#include "server/http/io.h"
 #include "server/http/worker_context.h"
 #include "server/router/route_table.h"
 
 namespace rwproxy {
 
-namespace http = boost::beast::http;
-
 // The client side of the exchange, owned by the session.
 struct ClientSide {
-  boost::beast::tcp_stream& stream;
-  boost::beast::flat_buffer& buffer;
-  http::request_parser<http::buffer_body>& parser;
-  const std::string& address;  // for X-Forwarded-For
-  unsigned version;            // the client's HTTP version (10 or 11), before any rewriting
-  bool keep_alive;             // the client allows another request on this connection
-  std::string& scratch;        // reusable buffer for small bodies
-  std::string& wire;           // reusable buffer for serialized heads
-  std::vector<char>& chunk;    // reusable buffer for streamed bodies
+  Socket& socket;
+  Buffer& buffer;  // the request head at its front (not consumed yet)
+  Deadline& deadline;
+  const MessageHead& head;
+  const RequestFraming& framing;
+  std::string_view address;  // for X-Forwarded-For
+  std::string& scratch;      // reused for the upstream request head
+  std::string& scratch2;     // reused for the client response head
 };
 
 struct ExchangeOutcome {
-  // Set when nothing was sent to the client yet and the session must send this local reply.
-  std::optional<unsigned> local_status;
+  int local_status = 0;  // set when nothing was sent to the client: the session replies
   std::string local_reason;
-  bool keep_alive = false;  // the client connection may serve another request
+  bool request_consumed = false;  // head and body are consumed from the client buffer
+  bool keep_alive = false;        // after a relayed response: the connection may continue
 };
 
-// Largest body read whole before it is sent (so the request can be replayed on a stale
-// connection), and largest response body sent to the client in one write.
+// Largest request body read whole before it is sent (so it can be replayed on a stale
+// connection), and largest response body sent in the same write as its head.
 inline constexpr uint64_t kMaxBufferedBody = 64 * 1024;
-inline constexpr size_t kRelayChunk = 64 * 1024;
+inline constexpr std::chrono::seconds kClientIoTimeout{60};
 
-boost::asio::awaitable<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
-                                                       const Snapshot& snapshot,
-                                                       const RouteDecision& decision);
+Task<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
+                                     const Snapshot& snapshot, const RouteDecision& decision);
 
 }  // namespace rwproxy
 

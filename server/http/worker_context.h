@@ -1,17 +1,17 @@
 // What a session needs from the worker it runs on: the current snapshot, the worker's
-// ClusterManager and counters, and whether the server is draining.
+// ClusterManager, buffer pool and counters, and whether the server is draining.
 //
-// Ownership: owned by the Worker; sessions hold a reference and must not outlive the worker's
-// io_context run. Thread-safety: the owning worker thread only (the worker swaps `snapshot` on
-// its own thread when a new config is published).
+// Ownership: owned by the Worker; sessions hold a reference. The Worker destroys every session
+// (by shutting its io_context down) before it destroys the context. Thread-safety: the owning
+// worker thread only (the worker swaps `snapshot` on its own thread when a config is published).
 #ifndef RWPROXY_SERVER_HTTP_WORKER_CONTEXT_H_
 #define RWPROXY_SERVER_HTTP_WORKER_CONTEXT_H_
 
 #include <memory>
 
 #include "absl/container/flat_hash_set.h"
-
 #include "server/config/snapshot.h"
+#include "server/http/buffer.h"
 #include "server/stats/counters.h"
 #include "server/upstream/cluster_manager.h"
 
@@ -21,6 +21,7 @@ class DownstreamSession;
 
 struct WorkerContext {
   ClusterManager* clusters = nullptr;
+  BufferPool* buffers = nullptr;
   ListenerCounters listener;
   ServerCounters server;
   std::shared_ptr<const Snapshot> snapshot;

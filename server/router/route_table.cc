@@ -53,12 +53,13 @@ bool Matches(const CompiledRoute& route, const RouteRequest& request, std::strin
     return false;
   }
   for (const auto& [name, value] : route.headers) {
-    auto it = request.headers ? request.headers->find(name) : boost::beast::http::fields::const_iterator{};
-    if (!request.headers || it == request.headers->end()) {
+    std::optional<std::string_view> found;
+    if (request.headers) found = request.headers->Find(name);
+    if (!found) {
       if (why_not) *why_not = absl::StrCat("header ", name, " is missing");
       return false;
     }
-    if (it->value() != value) {
+    if (*found != value) {
       if (why_not) *why_not = absl::StrCat("header ", name, " is not '", value, "'");
       return false;
     }

@@ -15,7 +15,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
-#include "boost/beast/http/fields.hpp"
 #include "re2/re2.h"
 #include "server/config/spec.h"
 #include "server/router/template.h"
@@ -43,12 +42,21 @@ struct CompiledRoute {
   absl::Duration timeout;
 };
 
+// Read access to a request's header fields, whatever holds them (the codec's spans on the data
+// plane, a list in Explain). Names compare case-insensitively.
+class HeaderSource {
+ public:
+  virtual ~HeaderSource() = default;
+  // The value of the first field named `name`, or nullopt.
+  virtual std::optional<std::string_view> Find(std::string_view name) const = 0;
+};
+
 // What a request looks like to the router. `path` has no query; `query` is "" or starts with '?'.
 struct RouteRequest {
   std::string_view method;
   std::string_view path;
   std::string_view query;
-  const boost::beast::http::fields* headers = nullptr;
+  const HeaderSource* headers = nullptr;
 };
 
 struct RouteDecision {

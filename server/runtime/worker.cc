@@ -14,14 +14,17 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-asio::awaitable<void> RunSession(tcp::socket socket, WorkerContext& ctx) {
+constexpr std::chrono::milliseconds kSweepInterval{100};
+
+Task<void> RunSession(Socket socket, WorkerContext& ctx) {
   DownstreamSession session(std::move(socket), ctx);
   co_await session.Run();
 }
 
-asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, WorkerContext& ctx) {
+template <typename Acceptor>
+Task<void> AcceptLoop(Acceptor& acceptor, WorkerContext& ctx) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
     asio::co_spawn(acceptor.get_executor(), RunSession(std::move(socket), ctx), asio::detached);
@@ -31,15 +34,22 @@ asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, WorkerContext& ctx) {
 }  // namespace
 
 Worker::Worker(EndpointRegistry* registry)
-    : clusters_(io_.get_executor(), registry) {
+    : clusters_(io_.get_executor(), &buffers_, registry) {
   ctx_.clusters = &clusters_;
+  ctx_.buffers = &buffers_;
 }
 
-Worker::~Worker() { Stop(); }
+Worker::~Worker() {
+  Stop();
+  // Sessions still open (a drain that timed out) live in coroutine frames owned by pending
+  // handlers; destroy them now, while the context and pools they use still exist.
+  acceptor_.reset();
+  io_.DestroyHandlers();
+}
 
 bool Worker::Listen(const tcp::endpoint& endpoint, std::string* error) {
   boost::system::error_code ec;
-  acceptor_.emplace(io_);
+  acceptor_.emplace(io_.get_executor());
   acceptor_->open(endpoint.protocol(), ec);
   if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) {
@@ -70,10 +80,17 @@ void Worker::Start() {
 }
 
 void Worker::ScheduleSweep() {
-  sweep_timer_.expires_after(std::chrono::milliseconds(250));
+  sweep_timer_.expires_after(kSweepInterval);
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    clusters_.Sweep(Clock::now());
+    const Clock::time_point now = Clock::now();
+    // Per-connection deadlines: one check per connection per sweep, no timer per operation.
+    // Copy: a cancelled session may end and erase itself while we iterate.
+    sweep_sessions_.assign(ctx_.sessions.begin(), ctx_.sessions.end());
+    for (DownstreamSession* session : sweep_sessions_) {
+      if (ctx_.sessions.contains(session)) session->CheckDeadline(now);
+    }
+    clusters_.Sweep(now);
     ScheduleSweep();
   });
 }

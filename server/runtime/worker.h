@@ -15,6 +15,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "server/http/io.h"
 #include "server/http/worker_context.h"
 #include "server/upstream/cluster_manager.h"
 
@@ -44,12 +45,24 @@ class Worker {
  private:
   void ScheduleSweep();
 
+  // io_context whose shutdown (destroying every pending handler, and so every session coroutine)
+  // the Worker can run while its members are still alive.
+  class IoContext : public boost::asio::io_context {
+   public:
+    using boost::asio::io_context::io_context;
+    void DestroyHandlers() { shutdown(); }
+  };
+  using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
+  using Timer = boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, Executor>;
+
   // One thread runs it; other threads only post to it, so reactor I/O needs no locking.
-  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  IoContext io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  BufferPool buffers_;
   ClusterManager clusters_;
   WorkerContext ctx_;
-  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
-  boost::asio::steady_timer sweep_timer_{io_};
+  std::optional<Acceptor> acceptor_;
+  Timer sweep_timer_{io_.get_executor()};
+  std::vector<DownstreamSession*> sweep_sessions_;  // reused by each sweep
   std::thread thread_;
 };
 

@@ -34,7 +34,7 @@ class EndpointRegistry {
 
 class ClusterManager {
  public:
-  ClusterManager(boost::asio::any_io_executor executor, EndpointRegistry* registry);
+  ClusterManager(Executor executor, BufferPool* buffers, EndpointRegistry* registry);
 
   // Reconciles pools with the endpoints of `snapshot`.
   void Apply(const Snapshot& snapshot);
@@ -59,7 +59,8 @@ class ClusterManager {
   };
   ConnPool* PoolFor(const EndpointInfo& endpoint, const PoolSpec& spec);
 
-  boost::asio::any_io_executor executor_;
+  Executor executor_;
+  BufferPool* buffers_;
   EndpointRegistry* registry_;
   absl::flat_hash_map<std::string, std::unique_ptr<ConnPool>> pools_;
   absl::node_hash_map<std::string, ClusterState> clusters_;  // stable addresses

@@ -1,22 +1,48 @@
 #include "server/upstream/conn_pool.h"
 
-#include <algorithm>
+#include <sys/socket.h>
 
-#include "boost/asio/as_tuple.hpp"
-#include "boost/asio/use_awaitable.hpp"
-#include "boost/beast/core/error.hpp"
+#include <algorithm>
+#include <cerrno>
 
 namespace rwproxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// After a response, the connection must have nothing more to say: no stray bytes and no close
+// already received (a FIN that came with the response leaves no later readiness event, so the
+// idle watch alone could miss it).
+bool QuietSinceResponse(Socket& socket) {
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 }  // namespace
 
-ConnPool::ConnPool(asio::any_io_executor executor, EndpointInfo endpoint,
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Release(false);
+    pool_ = other.pool_;
+    conn_ = std::move(other.conn_);
+    reused_ = other.reused_;
+    error_ = other.error_;
+    other.pool_ = nullptr;
+  }
+  return *this;
+}
+
+void Lease::Release(bool reusable, int64_t keep_alive_hint_ms) {
+  if (!conn_) return;
+  pool_->Release(std::move(conn_), reusable, keep_alive_hint_ms);
+  conn_ = nullptr;
+  pool_ = nullptr;
+}
+
+ConnPool::ConnPool(Executor executor, BufferPool* buffers, EndpointInfo endpoint,
                    std::shared_ptr<EndpointShared> shared, PoolSpec spec)
     : executor_(std::move(executor)),
+      buffers_(buffers),
       endpoint_(std::move(endpoint)),
       shared_(std::move(shared)),
       spec_(spec) {}
@@ -43,7 +69,7 @@ void ConnPool::Close(const std::shared_ptr<UpstreamConn>& conn) {
   conn->idle = false;
   ++conn->idle_epoch;
   boost::system::error_code ignored;
-  conn->stream.socket().close(ignored);
+  conn->socket.close(ignored);
   ReleaseSlot();
   WakeOneToConnect();
 }
@@ -67,66 +93,78 @@ std::shared_ptr<UpstreamConn> ConnPool::TakeIdle(Clock::time_point now) {
     conn->idle = false;
     ++conn->idle_epoch;
     boost::system::error_code ignored;
-    conn->stream.socket().cancel(ignored);  // stop watching for an upstream close
+    conn->socket.cancel(ignored);  // stop watching for an upstream close
     return conn;
   }
   return nullptr;
 }
 
-asio::awaitable<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout) {
+Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
+                              Deadline* deadline) {
   ++busy_;
-  auto conn = std::make_shared<UpstreamConn>(executor_);
-  conn->stream.expires_after(absl::ToChronoMilliseconds(timeout));
-  auto [ec] = co_await conn->stream.async_connect(endpoint_.address, kUseTuple);
+  auto conn = std::make_shared<UpstreamConn>(executor_, buffers_);
+  const Clock::time_point route_deadline = deadline->at;
+  deadline->at = std::min(route_deadline, Clock::now() + absl::ToChronoMilliseconds(timeout));
+  deadline->upstream = &conn->socket;
+  auto [ec] = co_await conn->socket.async_connect(endpoint_.address, kUseTuple);
+  const bool timed_out = deadline->expired;
+  deadline->upstream = nullptr;
+  deadline->at = route_deadline;
+  deadline->expired = deadline->at <= Clock::now();
   if (ec) {
     --busy_;
     ReleaseSlot();
     WakeOneToConnect();
     ++counters->upstream_cx_connect_fail;
-    co_return Lease{nullptr, false,
-                    ec == boost::beast::error::timeout ? AcquireError::kConnectTimeout
-                                                       : AcquireError::kConnectFailed};
+    co_return Lease(timed_out ? AcquireError::kConnectTimeout : AcquireError::kConnectFailed);
   }
   boost::system::error_code ignored;
-  conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+  conn->socket.set_option(tcp::no_delay(true), ignored);
+  conn->socket.non_blocking(true, ignored);
   ++counters->upstream_cx_total;
-  co_return Lease{std::move(conn), false, AcquireError::kNone};
+  co_return Lease(this, std::move(conn), false);
 }
 
-asio::awaitable<Lease> ConnPool::Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
-                                         Clock::time_point deadline, bool fresh_only) {
+Task<Lease> ConnPool::Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
+                              Deadline* deadline, bool fresh_only) {
   if (!fresh_only) {
     if (auto conn = TakeIdle(Clock::now())) {
       ++busy_;
       ++counters->upstream_rq_reused;
-      co_return Lease{std::move(conn), true, AcquireError::kNone};
+      co_return Lease(this, std::move(conn), true);
     }
   }
-  if (ReserveSlot()) co_return co_await Connect(counters, connect_timeout);
+  if (ReserveSlot()) co_return co_await Connect(counters, connect_timeout, deadline);
   if (waiters_.size() >= spec_.max_pending) {
     ++counters->upstream_rq_overflow;
-    co_return Lease{nullptr, false, AcquireError::kOverflow};
+    co_return Lease(AcquireError::kOverflow);
   }
   Waiter waiter(executor_);
-  waiter.timer.expires_at(deadline);
+  waiter.timer.expires_at(deadline->at);
   waiters_.push_back(&waiter);
+  ++waiting_;
   co_await waiter.timer.async_wait(kUseTuple);
+  --waiting_;
   auto it = std::find(waiters_.begin(), waiters_.end(), &waiter);
   if (it != waiters_.end()) waiters_.erase(it);  // timed out: still queued
   if (waiter.conn) {
     ++counters->upstream_rq_reused;
-    co_return Lease{std::move(waiter.conn), true, AcquireError::kNone};  // stayed busy
+    co_return Lease(this, std::move(waiter.conn), true);  // stayed busy
   }
-  if (waiter.may_connect && ReserveSlot()) co_return co_await Connect(counters, connect_timeout);
+  if (waiter.may_connect && ReserveSlot()) {
+    co_return co_await Connect(counters, connect_timeout, deadline);
+  }
   ++counters->upstream_rq_overflow;
-  co_return Lease{nullptr, false, AcquireError::kOverflow};
+  co_return Lease(AcquireError::kOverflow);
 }
 
 void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
-                       std::chrono::milliseconds keep_alive_hint) {
+                       int64_t keep_alive_hint_ms) {
   bool under_limit = spec_.max_requests_per_connection == 0 ||
                      conn->requests < spec_.max_requests_per_connection;
-  if (reusable && under_limit && !draining_ && conn->buffer.size() == 0) {
+  if (reusable && under_limit && !draining_ && conn->buffer.empty() &&
+      QuietSinceResponse(conn->socket)) {
+    conn->buffer.ReleaseIfEmpty();
     if (!waiters_.empty()) {  // hand it over; it stays busy
       Waiter* waiter = waiters_.front();
       waiters_.pop_front();
@@ -136,7 +174,7 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
     }
     --busy_;
     if (idle_.size() < spec_.max_idle) {
-      MakeIdle(std::move(conn), keep_alive_hint);
+      MakeIdle(std::move(conn), keep_alive_hint_ms);
       return;
     }
     Close(conn);
@@ -146,13 +184,13 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
   Close(conn);
 }
 
-void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn,
-                        std::chrono::milliseconds keep_alive_hint) {
+void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_hint_ms) {
   auto keep = absl::ToChronoMilliseconds(spec_.idle_timeout);
-  if (keep_alive_hint.count() > 0) {
+  if (keep_alive_hint_ms > 0) {
     // Close before the upstream does: a second early (half the hint for short hints).
-    auto margin = std::min(std::chrono::milliseconds(1000), keep_alive_hint / 2);
-    keep = std::min(keep, keep_alive_hint - margin);
+    std::chrono::milliseconds hint(keep_alive_hint_ms);
+    auto margin = std::min(std::chrono::milliseconds(1000), hint / 2);
+    keep = std::min(keep, hint - margin);
   }
   conn->idle = true;
   ++conn->idle_epoch;
@@ -163,13 +201,12 @@ void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn,
 
 void ConnPool::WatchIdle(const std::shared_ptr<UpstreamConn>& conn) {
   uint64_t epoch = conn->idle_epoch;
-  conn->stream.socket().async_wait(
-      tcp::socket::wait_read, [this, conn, epoch](const boost::system::error_code&) {
-        // Reused or closed meanwhile: not ours to touch (the pool may even be gone).
-        if (!conn->idle || conn->idle_epoch != epoch) return;
-        // Readable while idle: the upstream closed it (or sent bytes nobody asked for).
-        RemoveIdle(conn.get());
-      });
+  conn->socket.async_wait(Socket::wait_read, [this, conn, epoch](const boost::system::error_code&) {
+    // Reused or closed meanwhile: not ours to touch (the pool may even be gone).
+    if (!conn->idle || conn->idle_epoch != epoch) return;
+    // Readable while idle: the upstream closed it (or sent bytes nobody asked for).
+    RemoveIdle(conn.get());
+  });
 }
 
 void ConnPool::RemoveIdle(UpstreamConn* conn) {

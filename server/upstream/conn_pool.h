@@ -1,13 +1,14 @@
 // A pool of keep-alive connections to ONE upstream endpoint, for ONE worker thread. States, as in
-// Envoy's per-worker pools: idle (ready, watched for an upstream close), busy (lent to a request),
-// connecting, and a bounded queue of waiting requests. Any route or rewrite that picks this
-// endpoint on this worker reuses the same idle connections.
+// Envoy's per-worker pools: idle (ready, watched for an upstream close), busy (lent to a request
+// through a Lease), connecting, and a bounded queue of waiting requests. Any route or rewrite that
+// picks this endpoint on this worker reuses the same idle connections.
 //
 // max_connections holds proxy-wide: every worker's pool for an endpoint shares one atomic count
 // (EndpointShared), touched only when a connection opens or closes, never per request.
 //
-// Ownership: owned by the worker's ClusterManager; connections are shared_ptr so a lent connection
-// outlives a pool that is being drained. Thread-safety: owning worker thread only.
+// Ownership: owned by the worker's ClusterManager, which deletes a drained pool only once it is
+// empty (no lease, idle connection, or waiter that has yet to resume). Connections are shared_ptr
+// so an idle watch never outlives its connection. Thread-safety: owning worker thread only.
 #ifndef RWPROXY_SERVER_UPSTREAM_CONN_POOL_H_
 #define RWPROXY_SERVER_UPSTREAM_CONN_POOL_H_
 
@@ -17,16 +18,13 @@
 #include <memory>
 #include <vector>
 
-#include "boost/asio/awaitable.hpp"
 #include "boost/asio/steady_timer.hpp"
-#include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
 #include "server/config/snapshot.h"
+#include "server/http/buffer.h"
+#include "server/http/io.h"
 #include "server/stats/counters.h"
 
 namespace rwproxy {
-
-using Clock = std::chrono::steady_clock;
 
 // Shared by every worker's pool for one endpoint.
 struct EndpointShared {
@@ -34,9 +32,9 @@ struct EndpointShared {
 };
 
 struct UpstreamConn {
-  explicit UpstreamConn(const boost::asio::any_io_executor& ex) : stream(ex) {}
-  boost::beast::tcp_stream stream;
-  boost::beast::flat_buffer buffer;
+  UpstreamConn(const Executor& ex, BufferPool* buffers) : socket(ex), buffer(buffers) {}
+  Socket socket;
+  Buffer buffer;
   uint32_t requests = 0;  // requests sent on this connection
   bool idle = false;
   uint64_t idle_epoch = 0;
@@ -45,29 +43,50 @@ struct UpstreamConn {
 
 enum class AcquireError { kNone, kOverflow, kConnectFailed, kConnectTimeout };
 
-struct Lease {
-  std::shared_ptr<UpstreamConn> conn;
-  bool reused = false;
-  AcquireError error = AcquireError::kNone;
+class ConnPool;
+
+// A connection lent by a pool. It goes back by itself (as not reusable) when the Lease is
+// destroyed; Release(true) returns it for reuse.
+class Lease {
+ public:
+  Lease() = default;
+  explicit Lease(AcquireError error) : error_(error) {}
+  Lease(ConnPool* pool, std::shared_ptr<UpstreamConn> conn, bool reused)
+      : pool_(pool), conn_(std::move(conn)), reused_(reused) {}
+  Lease(Lease&& other) noexcept { *this = std::move(other); }
+  Lease& operator=(Lease&& other) noexcept;
+  ~Lease() { Release(false); }
+
+  // `reusable` only if request and response were complete and both allow keep-alive;
+  // `keep_alive_hint_ms` is the upstream's Keep-Alive: timeout (or zero).
+  void Release(bool reusable, int64_t keep_alive_hint_ms = 0);
+
+  explicit operator bool() const { return conn_ != nullptr; }
+  UpstreamConn* operator->() const { return conn_.get(); }
+  UpstreamConn& conn() const { return *conn_; }
+  bool reused() const { return reused_; }
+  AcquireError error() const { return error_; }
+
+ private:
+  ConnPool* pool_ = nullptr;
+  std::shared_ptr<UpstreamConn> conn_;
+  bool reused_ = false;
+  AcquireError error_ = AcquireError::kNone;
 };
 
 class ConnPool {
  public:
-  ConnPool(boost::asio::any_io_executor executor, EndpointInfo endpoint,
+  ConnPool(Executor executor, BufferPool* buffers, EndpointInfo endpoint,
            std::shared_ptr<EndpointShared> shared, PoolSpec spec);
   ~ConnPool();
   ConnPool(const ConnPool&) = delete;
   ConnPool& operator=(const ConnPool&) = delete;
 
   // An idle connection if one is alive (unless fresh_only), else a new one if the endpoint is
-  // below max_connections, else waits in the queue until `deadline`. Counts into *counters.
-  boost::asio::awaitable<Lease> Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
-                                        Clock::time_point deadline, bool fresh_only);
-
-  // Returns a lent connection. `reusable` only if request and response were complete and both
-  // sides allow keep-alive; `keep_alive_hint` is the upstream's Keep-Alive: timeout (or zero).
-  void Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
-               std::chrono::milliseconds keep_alive_hint);
+  // below max_connections, else waits in the queue until deadline->at. While connecting, the
+  // socket is deadline->upstream and the deadline is at most connect_timeout away.
+  Task<Lease> Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
+                      Deadline* deadline, bool fresh_only);
 
   // Closes expired idle connections and wakes waiters when capacity freed up elsewhere.
   void Sweep(Clock::time_point now);
@@ -77,36 +96,41 @@ class ConnPool {
   void SetSpec(const PoolSpec& spec) { spec_ = spec; }
 
   bool draining() const { return draining_; }
-  bool empty() const { return busy_ == 0 && idle_.empty() && waiters_.empty(); }
+  bool empty() const { return busy_ == 0 && idle_.empty() && waiting_ == 0; }
   size_t busy() const { return busy_; }
   size_t idle() const { return idle_.size(); }
   const EndpointInfo& endpoint() const { return endpoint_; }
 
  private:
+  friend class Lease;
+  using Timer = boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, Executor>;
   struct Waiter {
-    explicit Waiter(const boost::asio::any_io_executor& ex) : timer(ex) {}
-    boost::asio::steady_timer timer;
+    explicit Waiter(const Executor& ex) : timer(ex) {}
+    Timer timer;
     std::shared_ptr<UpstreamConn> conn;  // handed over by Release
     bool may_connect = false;            // a slot freed up
   };
 
+  void Release(std::shared_ptr<UpstreamConn> conn, bool reusable, int64_t keep_alive_hint_ms);
   bool ReserveSlot();
   void ReleaseSlot();
   void Close(const std::shared_ptr<UpstreamConn>& conn);
-  void MakeIdle(std::shared_ptr<UpstreamConn> conn, std::chrono::milliseconds keep_alive_hint);
+  void MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_hint_ms);
   void WatchIdle(const std::shared_ptr<UpstreamConn>& conn);
   void RemoveIdle(UpstreamConn* conn);
   std::shared_ptr<UpstreamConn> TakeIdle(Clock::time_point now);
   void WakeOneToConnect();
-  boost::asio::awaitable<Lease> Connect(ClusterCounters* counters, absl::Duration timeout);
+  Task<Lease> Connect(ClusterCounters* counters, absl::Duration timeout, Deadline* deadline);
 
-  boost::asio::any_io_executor executor_;
+  Executor executor_;
+  BufferPool* buffers_;
   EndpointInfo endpoint_;
   std::shared_ptr<EndpointShared> shared_;
   PoolSpec spec_;
   std::vector<std::shared_ptr<UpstreamConn>> idle_;  // LIFO: warmest last
   std::deque<Waiter*> waiters_;
-  size_t busy_ = 0;  // lent or connecting
+  size_t waiting_ = 0;  // Acquire calls suspended in the queue (woken ones until they resume)
+  size_t busy_ = 0;     // lent or connecting
   bool draining_ = false;
 };
 

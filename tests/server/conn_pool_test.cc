@@ -1,9 +1,11 @@
 #include "server/upstream/conn_pool.h"
 
+#include <deque>
 #include <optional>
 
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/write.hpp"
 #include "gtest/gtest.h"
 
 namespace rwproxy {
@@ -30,7 +32,7 @@ class ConnPoolTest : public testing::Test {
   }
 
   std::unique_ptr<ConnPool> MakePool(PoolSpec spec, std::shared_ptr<EndpointShared> shared = {}) {
-    return std::make_unique<ConnPool>(io_.get_executor(), endpoint_,
+    return std::make_unique<ConnPool>(io_.get_executor(), &buffers_, endpoint_,
                                       shared ? shared : shared_, spec);
   }
 
@@ -47,7 +49,9 @@ class ConnPoolTest : public testing::Test {
   // Starts an Acquire; the result lands in *out when it completes.
   void StartAcquire(ConnPool& pool, std::optional<Lease>* out, bool fresh_only = false,
                     milliseconds wait = milliseconds(2000)) {
-    asio::co_spawn(io_, pool.Acquire(&counters_, absl::Seconds(1), Clock::now() + wait, fresh_only),
+    Deadline& deadline = deadlines_.emplace_back();
+    deadline.After(wait);
+    asio::co_spawn(io_, pool.Acquire(&counters_, absl::Seconds(1), &deadline, fresh_only),
                    [out](std::exception_ptr, Lease lease) { *out = std::move(lease); });
   }
 
@@ -59,6 +63,8 @@ class ConnPoolTest : public testing::Test {
   }
 
   asio::io_context io_;
+  BufferPool buffers_;
+  std::deque<Deadline> deadlines_;  // one per Acquire; stable addresses
   tcp::acceptor acceptor_;
   std::vector<tcp::socket> accepted_;
   EndpointInfo endpoint_;
@@ -69,16 +75,16 @@ class ConnPoolTest : public testing::Test {
 TEST_F(ConnPoolTest, ReleasedConnectionIsReused) {
   auto pool = MakePool({});
   Lease first = Acquire(*pool);
-  ASSERT_EQ(first.error, AcquireError::kNone);
-  EXPECT_FALSE(first.reused);
-  UpstreamConn* raw = first.conn.get();
-  pool->Release(std::move(first.conn), true, milliseconds(0));
+  ASSERT_EQ(first.error(), AcquireError::kNone);
+  EXPECT_FALSE(first.reused());
+  UpstreamConn* raw = &first.conn();
+  first.Release(true, 0);
   EXPECT_EQ(pool->idle(), 1u);
   EXPECT_EQ(pool->busy(), 0u);
 
   Lease second = Acquire(*pool);
-  EXPECT_TRUE(second.reused);
-  EXPECT_EQ(second.conn.get(), raw);
+  EXPECT_TRUE(second.reused());
+  EXPECT_EQ(&second.conn(), raw);
   EXPECT_EQ(counters_.upstream_cx_total, 1u);
   EXPECT_EQ(counters_.upstream_rq_reused, 1u);
   EXPECT_TRUE(RunUntil([&] { return accepted_.size() == 1; }));
@@ -88,7 +94,7 @@ TEST_F(ConnPoolTest, NonReusableReleaseClosesAndFreesTheSlot) {
   auto pool = MakePool({});
   Lease lease = Acquire(*pool);
   EXPECT_EQ(shared_->connections.load(), 1u);
-  pool->Release(std::move(lease.conn), false, milliseconds(0));
+  lease.Release(false, 0);
   EXPECT_EQ(pool->idle(), 0u);
   EXPECT_EQ(shared_->connections.load(), 0u);
   EXPECT_TRUE(pool->empty());
@@ -97,44 +103,97 @@ TEST_F(ConnPoolTest, NonReusableReleaseClosesAndFreesTheSlot) {
 TEST_F(ConnPoolTest, FreshOnlySkipsIdleConnections) {
   auto pool = MakePool({});
   Lease lease = Acquire(*pool);
-  pool->Release(std::move(lease.conn), true, milliseconds(0));
+  lease.Release(true, 0);
   Lease fresh = Acquire(*pool, /*fresh_only=*/true);
-  EXPECT_FALSE(fresh.reused);
+  EXPECT_FALSE(fresh.reused());
   EXPECT_EQ(counters_.upstream_cx_total, 2u);
 }
 
 TEST_F(ConnPoolTest, UpstreamCloseRemovesIdleConnection) {
   auto pool = MakePool({});
   Lease lease = Acquire(*pool);
-  pool->Release(std::move(lease.conn), true, milliseconds(0));
+  lease.Release(true, 0);
   ASSERT_TRUE(RunUntil([&] { return accepted_.size() == 1; }));
   accepted_[0].close();
   EXPECT_TRUE(RunUntil([&] { return pool->idle() == 0; }));
   EXPECT_EQ(shared_->connections.load(), 0u);
 }
 
+TEST_F(ConnPoolTest, LeaseReleasesItselfAsNotReusable) {
+  auto pool = MakePool({});
+  {
+    Lease lease = Acquire(*pool);
+    ASSERT_TRUE(lease);
+    EXPECT_EQ(pool->busy(), 1u);
+  }  // dropped without Release: an incomplete exchange must not be pooled
+  EXPECT_EQ(pool->busy(), 0u);
+  EXPECT_EQ(pool->idle(), 0u);
+  EXPECT_EQ(shared_->connections.load(), 0u);
+}
+
+TEST_F(ConnPoolTest, CloseArrivingWithTheResponseIsNotPooled) {
+  auto pool = MakePool({});
+  Lease lease = Acquire(*pool);
+  ASSERT_TRUE(RunUntil([&] { return accepted_.size() == 1; }));
+  accepted_[0].close();  // the upstream's FIN is already there when the lease comes back
+  ASSERT_TRUE(RunUntil([&] {
+    char byte;
+    return ::recv(lease->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  }));
+  lease.Release(true, 0);
+  EXPECT_EQ(pool->idle(), 0u);
+  EXPECT_EQ(shared_->connections.load(), 0u);
+}
+
+TEST_F(ConnPoolTest, StrayBytesAfterTheResponseAreNotPooled) {
+  auto pool = MakePool({});
+  Lease lease = Acquire(*pool);
+  ASSERT_TRUE(RunUntil([&] { return accepted_.size() == 1; }));
+  asio::write(accepted_[0], asio::buffer(std::string_view("HTTP/1.1 200 OK\r\n")));
+  ASSERT_TRUE(RunUntil([&] {
+    char byte;
+    return ::recv(lease->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+  }));
+  lease.Release(true, 0);
+  EXPECT_EQ(pool->idle(), 0u);
+}
+
+TEST_F(ConnPoolTest, WokenWaiterKeepsADrainedPoolAlive) {
+  auto pool = MakePool({.max_connections = 1, .max_pending = 1});
+  Lease held = Acquire(*pool);
+  std::optional<Lease> waiting;
+  StartAcquire(*pool, &waiting);
+  ASSERT_TRUE(RunUntil([&] { return io_.poll() == 0; }));
+  pool->Drain();
+  held.Release(false, 0);  // frees the slot and wakes the waiter, which has not resumed yet
+  EXPECT_FALSE(pool->empty());  // so the ClusterManager must not delete the pool now
+  ASSERT_TRUE(RunUntil([&] { return waiting.has_value(); }));
+  waiting.reset();
+  EXPECT_TRUE(pool->empty());
+}
+
 TEST_F(ConnPoolTest, OverflowWhenFullAndNoQueue) {
   auto pool = MakePool({.max_connections = 1, .max_pending = 0});
   Lease held = Acquire(*pool);
-  ASSERT_EQ(held.error, AcquireError::kNone);
+  ASSERT_EQ(held.error(), AcquireError::kNone);
   Lease second = Acquire(*pool);
-  EXPECT_EQ(second.error, AcquireError::kOverflow);
+  EXPECT_EQ(second.error(), AcquireError::kOverflow);
   EXPECT_EQ(counters_.upstream_rq_overflow, 1u);
 }
 
 TEST_F(ConnPoolTest, WaiterReceivesReleasedConnection) {
   auto pool = MakePool({.max_connections = 1, .max_pending = 1});
   Lease held = Acquire(*pool);
-  UpstreamConn* raw = held.conn.get();
+  UpstreamConn* raw = &held.conn();
   std::optional<Lease> waiting;
   StartAcquire(*pool, &waiting);
   ASSERT_TRUE(RunUntil([&] { return pool->busy() == 1 && io_.poll() == 0; }));
   EXPECT_FALSE(waiting.has_value());  // queued: the only slot is held
-  pool->Release(std::move(held.conn), true, milliseconds(0));
+  held.Release(true, 0);
   ASSERT_TRUE(RunUntil([&] { return waiting.has_value(); }));
-  EXPECT_EQ(waiting->error, AcquireError::kNone);
-  EXPECT_TRUE(waiting->reused);
-  EXPECT_EQ(waiting->conn.get(), raw);
+  EXPECT_EQ(waiting->error(), AcquireError::kNone);
+  EXPECT_TRUE(waiting->reused());
+  EXPECT_EQ(&waiting->conn(), raw);
   EXPECT_EQ(pool->busy(), 1u);
 }
 
@@ -144,7 +203,7 @@ TEST_F(ConnPoolTest, WaiterGivesUpAtDeadline) {
   std::optional<Lease> waiting;
   StartAcquire(*pool, &waiting, false, milliseconds(20));
   ASSERT_TRUE(RunUntil([&] { return waiting.has_value(); }));
-  EXPECT_EQ(waiting->error, AcquireError::kOverflow);
+  EXPECT_EQ(waiting->error(), AcquireError::kOverflow);
 }
 
 TEST_F(ConnPoolTest, MaxConnectionsHoldsAcrossWorkersPools) {
@@ -152,16 +211,16 @@ TEST_F(ConnPoolTest, MaxConnectionsHoldsAcrossWorkersPools) {
   auto worker_a = MakePool(spec);
   auto worker_b = MakePool(spec);  // same EndpointShared, as another worker's pool
   Lease held = Acquire(*worker_a);
-  ASSERT_EQ(held.error, AcquireError::kNone);
-  EXPECT_EQ(Acquire(*worker_b).error, AcquireError::kOverflow);
-  worker_a->Release(std::move(held.conn), false, milliseconds(0));
-  EXPECT_EQ(Acquire(*worker_b).error, AcquireError::kNone);
+  ASSERT_EQ(held.error(), AcquireError::kNone);
+  EXPECT_EQ(Acquire(*worker_b).error(), AcquireError::kOverflow);
+  held.Release(false, 0);
+  EXPECT_EQ(Acquire(*worker_b).error(), AcquireError::kNone);
 }
 
 TEST_F(ConnPoolTest, IdleTimeoutClosesOnSweep) {
   auto pool = MakePool({.idle_timeout = absl::Seconds(10)});
   Lease lease = Acquire(*pool);
-  pool->Release(std::move(lease.conn), true, milliseconds(0));
+  lease.Release(true, 0);
   pool->Sweep(Clock::now() + std::chrono::seconds(5));
   EXPECT_EQ(pool->idle(), 1u);
   pool->Sweep(Clock::now() + std::chrono::seconds(11));
@@ -171,7 +230,7 @@ TEST_F(ConnPoolTest, IdleTimeoutClosesOnSweep) {
 TEST_F(ConnPoolTest, KeepAliveHintShortensIdleTime) {
   auto pool = MakePool({.idle_timeout = absl::Seconds(55)});
   Lease lease = Acquire(*pool);
-  pool->Release(std::move(lease.conn), true, milliseconds(2000));  // Keep-Alive: timeout=2
+  lease.Release(true, 2000);  // Keep-Alive: timeout=2
   pool->Sweep(Clock::now() + milliseconds(500));
   EXPECT_EQ(pool->idle(), 1u);
   pool->Sweep(Clock::now() + milliseconds(1500));  // closed a second before the upstream would
@@ -181,8 +240,8 @@ TEST_F(ConnPoolTest, KeepAliveHintShortensIdleTime) {
 TEST_F(ConnPoolTest, MaxRequestsPerConnectionRetiresConnection) {
   auto pool = MakePool({.max_requests_per_connection = 2});
   Lease lease = Acquire(*pool);
-  lease.conn->requests = 2;
-  pool->Release(std::move(lease.conn), true, milliseconds(0));
+  lease->requests = 2;
+  lease.Release(true, 0);
   EXPECT_EQ(pool->idle(), 0u);
 }
 
@@ -190,8 +249,8 @@ TEST_F(ConnPoolTest, MaxIdleClosesTheSurplus) {
   auto pool = MakePool({.max_idle = 1});
   Lease a = Acquire(*pool);
   Lease b = Acquire(*pool);
-  pool->Release(std::move(a.conn), true, milliseconds(0));
-  pool->Release(std::move(b.conn), true, milliseconds(0));
+  a.Release(true, 0);
+  b.Release(true, 0);
   EXPECT_EQ(pool->idle(), 1u);
   EXPECT_EQ(shared_->connections.load(), 1u);
 }
@@ -200,11 +259,11 @@ TEST_F(ConnPoolTest, DrainClosesIdleNowAndBusyOnRelease) {
   auto pool = MakePool({});
   Lease idle = Acquire(*pool);
   Lease busy = Acquire(*pool);
-  pool->Release(std::move(idle.conn), true, milliseconds(0));
+  idle.Release(true, 0);
   pool->Drain();
   EXPECT_EQ(pool->idle(), 0u);
   EXPECT_EQ(pool->busy(), 1u);
-  pool->Release(std::move(busy.conn), true, milliseconds(0));
+  busy.Release(true, 0);
   EXPECT_TRUE(pool->empty());
   EXPECT_EQ(shared_->connections.load(), 0u);
 }
@@ -215,7 +274,7 @@ TEST_F(ConnPoolTest, ConnectFailureIsCountedAndFreesTheSlot) {
   endpoint_.address = closed;
   auto pool = MakePool({});
   Lease lease = Acquire(*pool);
-  EXPECT_EQ(lease.error, AcquireError::kConnectFailed);
+  EXPECT_EQ(lease.error(), AcquireError::kConnectFailed);
   EXPECT_EQ(counters_.upstream_cx_connect_fail, 1u);
   EXPECT_EQ(shared_->connections.load(), 0u);
 }

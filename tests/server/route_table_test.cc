@@ -1,9 +1,36 @@
 #include "server/router/route_table.h"
 
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
+#include "server/http/codec.h"
 
 namespace rwproxy {
 namespace {
+
+// A header list for route matching (names compared case-insensitively).
+class TestHeaders : public HeaderSource {
+ public:
+  void set(std::string name, std::string value) {
+    for (auto& [key, old] : fields_) {
+      if (EqualsIgnoreCase(key, name)) {
+        old = std::move(value);
+        return;
+      }
+    }
+    fields_.emplace_back(std::move(name), std::move(value));
+  }
+  std::optional<std::string_view> Find(std::string_view name) const override {
+    for (const auto& [key, value] : fields_) {
+      if (EqualsIgnoreCase(key, name)) return std::string_view(value);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
 
 RouteSpec MakeRoute(std::string name, MatchSpec::Kind kind, std::string path) {
   RouteSpec r;
@@ -29,7 +56,7 @@ class RouteTableTest : public testing::Test {
     return table.Route(request);
   }
   std::vector<FieldError> errors_;
-  boost::beast::http::fields headers_;
+  TestHeaders headers_;
 };
 
 TEST_F(RouteTableTest, RegexRewriteUsesGroupsAndKeepsQuery) {

@@ -1,0 +1,96 @@
+// Socket I/O for the request path: concrete executor types (no type-erased executors or
+// handlers), sockets in non-blocking mode tried synchronously first (a loopback write or an
+// already-arrived read completes without suspending the coroutine), and per-connection deadlines
+// instead of a timer per operation: a Deadline is a time point that the worker's sweep checks;
+// when it passes, the sweep cancels the connection's sockets and the waiting operation returns
+// `timed_out`.
+//
+// Free functions and a plain struct; the owning worker thread only.
+#ifndef RWPROXY_SERVER_HTTP_IO_H_
+#define RWPROXY_SERVER_HTTP_IO_H_
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <span>
+#include <string_view>
+
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/buffer.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "server/http/buffer.h"
+
+namespace rwproxy {
+
+using Clock = std::chrono::steady_clock;
+using Executor = boost::asio::io_context::executor_type;
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+template <typename T>
+using Task = boost::asio::awaitable<T, Executor>;
+inline constexpr auto kUseTuple = boost::asio::as_tuple(boost::asio::use_awaitable_t<Executor>{});
+
+// One connection's deadline, shared by the client socket and the upstream socket it is using.
+struct Deadline {
+  Clock::time_point at = Clock::time_point::max();
+  bool expired = false;
+  Socket* client = nullptr;
+  Socket* upstream = nullptr;  // the upstream socket the request waits on, if any
+
+  void After(Clock::duration d) {
+    at = Clock::now() + d;
+    expired = false;
+  }
+  // Called by the worker's sweep.
+  void Check(Clock::time_point now) {
+    if (expired || now < at) return;
+    expired = true;
+    boost::system::error_code ignored;
+    if (client) client->cancel(ignored);
+    if (upstream) upstream->cancel(ignored);
+  }
+};
+
+enum class IoStatus { kOk, kEof, kTimeout, kError };
+
+// Reads what is available into `buffer` (at least one byte unless the result is not kOk), growing
+// it so that `min_room` bytes are free, up to `max_size` in all. Waits for readability only after
+// a read found nothing.
+Task<IoStatus> ReadSome(Socket& socket, Buffer& buffer, Deadline& deadline, size_t min_room,
+                        size_t max_size);
+
+// Writes every byte of `buffers` (the span is updated in place while writing).
+Task<IoStatus> WriteAll(Socket& socket, std::span<boost::asio::const_buffer> buffers,
+                        Deadline& deadline);
+
+inline Task<IoStatus> WriteAll(Socket& socket, std::string_view data, Deadline& deadline) {
+  boost::asio::const_buffer one(data.data(), data.size());
+  co_return co_await WriteAll(socket, std::span<boost::asio::const_buffer>(&one, 1), deadline);
+}
+
+// A gather list with a fixed capacity (no allocation): pieces of heads and bodies for one write.
+class Gather {
+ public:
+  static constexpr size_t kCapacity = 128;
+  bool Add(const void* data, size_t size) {
+    if (size == 0) return true;
+    if (count_ == kCapacity) return false;
+    pieces_[count_++] = boost::asio::const_buffer(data, size);
+    return true;
+  }
+  bool Add(std::string_view s) { return Add(s.data(), s.size()); }
+  bool full() const { return count_ == kCapacity; }
+  size_t count() const { return count_; }
+  void Clear() { count_ = 0; }
+  std::span<boost::asio::const_buffer> span() { return {pieces_, count_}; }
+
+ private:
+  boost::asio::const_buffer pieces_[kCapacity];
+  size_t count_ = 0;
+};
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_HTTP_IO_H_
