@@ -119,7 +119,8 @@ void BuildClientHead(const MessageHead& head, const char* base, const ResponseFr
     } else if (params.body != BodyKind::kUntilClose) {
       AppendFraming(params.body, params.length, &s);
     }
-    if (!params.keep_alive && params.client_minor == 1) s.append("Connection: close\r\n");
+    // Stated for both versions: the status line says HTTP/1.1 even to an HTTP/1.0 client.
+    if (!params.keep_alive) s.append("Connection: close\r\n");
     if (params.keep_alive && params.client_minor == 0) s.append("Connection: keep-alive\r\n");
   }
   s.append("\r\n");
@@ -148,7 +149,7 @@ void BuildLocalReply(int status, std::string_view body, std::string_view locatio
     s.append(location);
     s.append("\r\n");
   }
-  if (!keep_alive && client_minor == 1) s.append("Connection: close\r\n");
+  if (!keep_alive) s.append("Connection: close\r\n");
   if (keep_alive && client_minor == 0) s.append("Connection: keep-alive\r\n");
   s.append("\r\n");
   if (!no_body && !head_method) s.append(body);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # variables set by `declare` (idle_conns.py output, per-target medians)
 # Proxy benchmark, run by hand (never in CI). One run, side by side, same pinning, everything on
 # 127.0.0.1, in front of one upstream (nginx `return 200`, 1 worker):
 #   direct   wrk against the upstream itself (reference; its cpu/RSS columns are the upstream's)
@@ -173,12 +174,11 @@ idle_mib=$(for t in rwproxy nginx haproxy; do printf '%s %.1f MiB  ' $t "$(awk -
 # --- mode 2: idle keep-alive connections ----------------------------------------------------------
 if ((idle > 0)); then
   echo "# --idle-conns $idle: one request per connection, then idle (tests/bench/idle_conns.py)"
-  echo "RSS idle (before): $idle_mib"
   printf '\n%-8s %7s %7s %7s %11s %11s %10s %7s\n' proxy ok failed alive before_MiB after_MiB KiB/conn open_s
   for t in rwproxy nginx haproxy; do
     line=$("${pin_load[@]}" python3 tests/bench/idle_conns.py --port "${port[$t]}" --count "$idle" \
              --pids "$(procs "${pid[$t]}")" --timeout 60)
-    # shellcheck disable=SC2086,SC2154  # line is "ok=.. failed=.. alive=.." from idle_conns.py
+    # shellcheck disable=SC2086  # line is "ok=.. failed=.. alive=.." from idle_conns.py
     declare $line
     printf '%-8s %7s %7s %7s %11.1f %11.1f %10s %7s\n' $t "$ok" "$failed" "$alive" \
       "$(awk -v k="$rss_before_kib" 'BEGIN{print k/1024}')" "$(awk -v k="$rss_after_kib" 'BEGIN{print k/1024}')" \
@@ -191,7 +191,7 @@ fi
 # --- mode 1: throughput / latency / CPU ----------------------------------------------------------
 echo "# wrk -t1 -c$conns -d${duration}s --latency, rounds=$rounds; W1 = keep-alive, close = 'Connection: close'"
 results=()
-for r in $(seq 1 "$rounds"); do
+for _ in $(seq 1 "$rounds"); do
   for t in direct rwproxy nginx haproxy; do results+=("$(run $t W1)"); done
   for t in rwproxy nginx haproxy; do results+=("$(run $t close -H 'Connection: close')"); done
 done
@@ -199,10 +199,10 @@ printf '%s\n' "${results[@]}" > "$dir/results.txt"
 
 printf '\n%-16s %9s %8s %8s %10s %11s %14s %8s\n' target req/s p50_ms p99_ms requests cpu_us/req upstream_cx/1k RSS_MiB
 for n in direct_W1 {rwproxy,nginx,haproxy}_W1 {rwproxy,nginx,haproxy}_close; do
-  rps=$(col $n 2 | median)
-  p50=$(for v in $(col $n 3); do to_ms "$v"; done | median)
-  p99=$(for v in $(col $n 4); do to_ms "$v"; done | median)
-  reqs=$(col $n 5 | median) cx=$(col $n 6 | median) cpu=$(col $n 7 | median) rss=$(col $n 8 | median)
+  rps=$(col "$n" 2 | median)
+  p50=$(for v in $(col "$n" 3); do to_ms "$v"; done | median)
+  p99=$(for v in $(col "$n" 4); do to_ms "$v"; done | median)
+  reqs=$(col "$n" 5 | median) cx=$(col "$n" 6 | median) cpu=$(col "$n" 7 | median) rss=$(col "$n" 8 | median)
   per1k=$(awk -v c="$cx" -v r="$reqs" 'BEGIN{printf "%.2f", (r > 0 ? c * 1000 / r : 0)}')
   printf '%-16s %9.0f %8.3f %8.3f %10.0f %11.2f %14s %8.1f\n' "$n" "$rps" "$p50" "$p99" "$reqs" "$cpu" \
     "$per1k" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"

@@ -1,0 +1,192 @@
+// Framing end to end: real rwproxy in front of a byte-exact, strict recording upstream. What the
+// upstream receives is compared byte for byte; any stray byte on a pooled connection is an error.
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/integration/integration_fixture.h"
+#include "tests/support/recording_upstream.h"
+
+namespace rwtest {
+namespace {
+
+constexpr char kRecordingConfig[] = R"yaml(
+clusters:
+  - name: rec
+    endpoints: ["{{rec}}"]
+  - name: app
+    endpoints: ["{{app}}"]
+  - name: down
+    endpoints: ["{{down}}"]
+routes:
+  - name: deny
+    match: {path_prefix: /admin}
+    respond: {status: 403, body: "forbidden\n"}
+  - name: app
+    match: {path_regex: "^/app/(.*)$"}
+    rewrite: {path: "/$1"}
+    cluster: app
+  - name: down
+    match: {path_prefix: /down/}
+    cluster: down
+  - name: rec
+    match: {path_prefix: /}
+    cluster: rec
+)yaml";
+
+class FramingTest : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    RW_ASSERT_OK(upstream_.Start());
+    env_.SetAddress("rec", upstream_.port());
+    env_.SetAddress("down", 1);  // nothing listens on port 1
+    auto app = env_.StartUpstream("app");
+    RW_ASSERT_OK(app.status());
+    RW_ASSERT_OK(env_.StartProxy(kRecordingConfig, {"--workers", "1"}));
+  }
+  RecordingUpstream upstream_;
+};
+
+// The issue's reproduction: a chunked upload, then a second request on the same client
+// connection. The upstream must get the body with exactly one last chunk, then the second
+// request clean, on the same pooled connection.
+TEST_F(FramingTest, ChunkedUploadThenSecondRequestArriveClean) {
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->WriteRaw("PUT /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 "b;ext=1\r\nhello world\r\n0\r\nX-Trailer: t\r\n\r\n"));
+  auto first = (*conn)->ReadResponse();
+  RW_ASSERT_OK(first);
+  EXPECT_EQ(first->status, 200);
+  RW_ASSERT_OK((*conn)->WriteRaw("GET /second HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto second = (*conn)->ReadResponse();
+  RW_ASSERT_OK(second);
+  EXPECT_EQ(second->status, 200);
+  auto requests = upstream_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].bytes,
+            "PUT /x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\n"
+            "Transfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n");
+  EXPECT_EQ(requests[1].bytes,
+            "GET /second HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 127.0.0.1\r\n"
+            "X-Forwarded-Proto: http\r\n\r\n");
+  EXPECT_EQ(requests[1].connection, requests[0].connection);  // pooled, and clean
+  EXPECT_EQ(upstream_.connections(), 1);
+  EXPECT_TRUE(upstream_.errors().empty()) << upstream_.errors()[0];
+}
+
+// Third-party style smuggling probes on their own connections, interleaved with valid POSTs on a
+// kept-alive one: every probe is refused before anything reaches the upstream, and every valid
+// POST is answered by its own response.
+TEST_F(FramingTest, MalformedTrafficNeverReachesOrPoisonsPooledConnections) {
+  const std::vector<std::string> probes = {
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n5\r\nhello\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+      "GET / HTTP/1.1\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n",
+  };
+  auto good = Connect();
+  RW_ASSERT_OK(good);
+  for (size_t round = 0; round < 3; ++round) {
+    for (const std::string& probe : probes) {
+      auto bad = Connect();
+      RW_ASSERT_OK(bad);
+      RW_ASSERT_OK((*bad)->WriteRaw(probe));
+      auto reply = (*bad)->ReadResponse();
+      ASSERT_TRUE(reply.ok()) << reply.status() << " " << probe;
+      EXPECT_TRUE(reply->status == 400 || reply->status == 501) << reply->status << " " << probe;
+      EXPECT_FALSE(reply->keep_alive) << probe;
+      auto res = (*good)->Send("POST", "/valid", {}, "abc");
+      RW_ASSERT_OK(res);
+      EXPECT_EQ(res->status, 200);
+      EXPECT_EQ(res->body, "ok");
+    }
+  }
+  auto requests = upstream_.requests();
+  EXPECT_EQ(requests.size(), 3 * probes.size());
+  for (const auto& request : requests) EXPECT_TRUE(request.bytes.starts_with("POST /valid HTTP/1.1\r\n"));
+  EXPECT_TRUE(upstream_.errors().empty()) << upstream_.errors()[0];
+}
+
+TEST_F(FramingTest, EmptyLinesBeforeAPipelinedRequestAreIgnored) {
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->WriteRaw("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi\r\n"
+                                 "GET /b HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto first = (*conn)->ReadResponse();
+  RW_ASSERT_OK(first);
+  EXPECT_EQ(first->status, 200);
+  auto second = (*conn)->ReadResponse();
+  RW_ASSERT_OK(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(upstream_.requests().size(), 2u);
+}
+
+TEST_F(FramingTest, DotSegmentsCannotBypassARoute) {
+  auto res = Get("/public/../admin");
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 403);
+  res = Get("/public/%2e%2e/%61dmin");
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 403);
+  EXPECT_TRUE(upstream_.requests().empty());
+}
+
+TEST_F(FramingTest, UpstreamSwitchingProtocolsIsABadGateway) {
+  upstream_.set_reply("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\n\r\n");
+  auto res = Get("/ws", {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}});
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 502) << res->body;
+  EXPECT_TRUE(CounterReaches("cluster.rec.upstream_rq_bad_response", 1));
+  ASSERT_EQ(upstream_.requests().size(), 1u);  // sent as a plain request: Upgrade not forwarded
+  EXPECT_EQ(upstream_.requests()[0].bytes.find("websocket"), std::string::npos);
+}
+
+// The client holds its body back until 100 Continue; when the upstream cannot be reached, the
+// 502 must come at once, not after a body that never comes.
+TEST_F(FramingTest, ExpectContinueGetsItsErrorWithoutSendingTheBody) {
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  (*conn)->set_timeout(std::chrono::seconds(5));
+  RW_ASSERT_OK((*conn)->WriteRaw("POST /down/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n"
+                                 "Expect: 100-continue\r\n\r\n"));
+  auto res = (*conn)->ReadResponse();
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_FALSE(res->keep_alive);
+}
+
+TEST_F(FramingTest, ConnectionCloseOnASecondLineClosesTheConnection) {
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->WriteRaw("GET /x HTTP/1.1\r\nHost: a\r\nConnection: x-a\r\nX-A: secret\r\n"
+                                 "Connection: close\r\n\r\n"));
+  auto all = (*conn)->ReadUntilClose();
+  RW_ASSERT_OK(all);
+  EXPECT_TRUE(all->starts_with("HTTP/1.1 200 OK\r\n")) << *all;
+  EXPECT_NE(all->find("Connection: close\r\n"), std::string::npos) << *all;
+  ASSERT_EQ(upstream_.requests().size(), 1u);
+  EXPECT_EQ(upstream_.requests()[0].bytes.find("secret"), std::string::npos);
+}
+
+TEST_F(FramingTest, ClientForwardedProtoIsNotTrusted) {
+  auto res = Get("/x", {{"X-Forwarded-Proto", "https"}});
+  RW_ASSERT_OK(res);
+  ASSERT_EQ(upstream_.requests().size(), 1u);
+  const std::string bytes = upstream_.requests()[0].bytes;
+  EXPECT_EQ(bytes.find("https"), std::string::npos) << bytes;
+  EXPECT_NE(bytes.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << bytes;
+}
+
+}  // namespace
+}  // namespace rwtest
