@@ -159,6 +159,19 @@ routes:
   EXPECT_EQ(std::get<RespondSpec>(spec.routes[3].action).status, 599);
 }
 
+TEST(TranslateTest, TranslatesHttpOptions) {
+  std::vector<FieldError> errors;
+  ConfigSpec spec = Translate(
+      Parse("http: {normalize_path: false, merge_slashes: true, path_with_escaped_slashes: reject}\n"),
+      &errors);
+  ASSERT_TRUE(errors.empty()) << Describe(errors);
+  EXPECT_FALSE(spec.http.normalize_path);
+  EXPECT_TRUE(spec.http.merge_slashes);
+  EXPECT_EQ(spec.http.escaped_slashes, EscapedSlashes::kReject);
+  ConfigSpec defaults = Translate(Parse("routes: []\n"), &errors);
+  EXPECT_TRUE(defaults.http.normalize_path);
+}
+
 TEST(TranslateTest, AcceptsEmptyConfig) {
   std::vector<FieldError> errors;
   ConfigSpec spec = Translate(Config(), &errors);
@@ -359,6 +372,12 @@ INSTANTIATE_TEST_SUITE_P(
         Route("RejectsRespondStatus600",
               "{name: r, match: {path_prefix: /}, respond: {status: 600}}",
               "routes[0].respond.status", "got 600"),
+        Route("RejectsRespond204WithBody",
+              "{name: r, match: {path_prefix: /}, respond: {status: 204, body: x}}",
+              "routes[0].respond.body", "a 204 response has no body"),
+        ErrorRow{"RejectsUnknownEscapedSlashAction",
+                 "http: {path_with_escaped_slashes: drop}\n", "http.path_with_escaped_slashes",
+                 "must be keep, reject or decode, got 'drop'"},
         Route("RejectsRouteTimeoutWithoutUnit",
               "{name: r, match: {path_prefix: /}, cluster: app, timeout: '15'}",
               "routes[0].timeout", "needs a unit"),
