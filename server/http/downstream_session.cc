@@ -1,5 +1,7 @@
 #include "server/http/downstream_session.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "boost/asio/error.hpp"
 #include "server/http/path_normalize.h"
@@ -86,21 +88,15 @@ Task<void> DownstreamSession::Run() {
 Task<bool> DownstreamSession::WaitForRequest(bool first) {
   idle_ = true;
   deadline_.After(first ? kFirstRequestTimeout : kKeepAliveTimeout);
-  for (;;) {
-    if (ctx_.draining && !first) co_return false;
-    if (!buffer_.Prepare(kReadRoom, BufferPool::kBlockSize)) co_return false;
-    boost::system::error_code ec;
-    size_t n = socket_.read_some(asio::buffer(buffer_.write_ptr(), buffer_.write_room()), ec);
-    if (!ec) {
-      buffer_.Commit(n);
-      co_return true;
-    }
-    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
-    buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer
-    if (deadline_.expired) co_return false;
-    auto [wait_ec] = co_await socket_.async_wait(Socket::wait_read, kUseTuple);
-    if (wait_ec) co_return false;  // closed, drained, or the deadline passed
-  }
+  if (ctx_.draining && !first) co_return false;
+  buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer, only first_bytes_
+  // async_read_some tries the read at once, then waits on the reactor (no epoll_ctl per wait).
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(first_bytes_), kUseTuple);
+  if (ec || n == 0) co_return false;  // closed, drained, or the deadline passed
+  if (!buffer_.Prepare(n, BufferPool::kBlockSize)) co_return false;
+  std::memcpy(buffer_.write_ptr(), first_bytes_, n);
+  buffer_.Commit(n);
+  co_return true;
 }
 
 Task<bool> DownstreamSession::SendReply(bool keep_alive) {

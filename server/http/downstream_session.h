@@ -54,6 +54,8 @@ class DownstreamSession {
   std::string scratch_;   // reused for the upstream head and local replies
   std::string scratch2_;  // reused for the response head
   bool idle_ = true;     // waiting for a request with nothing buffered
+  // An idle connection's read lands here (most request heads fit), so it needs no buffer block.
+  char first_bytes_[512];
 };
 
 }  // namespace rwproxy

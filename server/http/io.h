@@ -56,8 +56,7 @@ struct Deadline {
 enum class IoStatus { kOk, kEof, kTimeout, kError };
 
 // Reads what is available into `buffer` (at least one byte unless the result is not kOk), growing
-// it so that `min_room` bytes are free, up to `max_size` in all. Waits for readability only after
-// a read found nothing.
+// it so that `min_room` bytes are free, up to `max_size` in all.
 Task<IoStatus> ReadSome(Socket& socket, Buffer& buffer, Deadline& deadline, size_t min_room,
                         size_t max_size);
 

@@ -1,24 +1,10 @@
 #include "server/upstream/conn_pool.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 
 namespace rwproxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-namespace {
-// After a response, the connection must have nothing more to say: no stray bytes and no close
-// already received (a FIN that came with the response leaves no later readiness event, so the
-// idle watch alone could miss it).
-bool QuietSinceResponse(Socket& socket) {
-  char byte;
-  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-}  // namespace
 
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
@@ -162,8 +148,7 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
                        int64_t keep_alive_hint_ms) {
   bool under_limit = spec_.max_requests_per_connection == 0 ||
                      conn->requests < spec_.max_requests_per_connection;
-  if (reusable && under_limit && !draining_ && conn->buffer.empty() &&
-      QuietSinceResponse(conn->socket)) {
+  if (reusable && under_limit && !draining_ && conn->buffer.empty()) {
     conn->buffer.ReleaseIfEmpty();
     if (!waiters_.empty()) {  // hand it over; it stays busy
       Waiter* waiter = waiters_.front();
@@ -201,12 +186,16 @@ void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_h
 
 void ConnPool::WatchIdle(const std::shared_ptr<UpstreamConn>& conn) {
   uint64_t epoch = conn->idle_epoch;
-  conn->socket.async_wait(Socket::wait_read, [this, conn, epoch](const boost::system::error_code&) {
-    // Reused or closed meanwhile: not ours to touch (the pool may even be gone).
-    if (!conn->idle || conn->idle_epoch != epoch) return;
-    // Readable while idle: the upstream closed it (or sent bytes nobody asked for).
-    RemoveIdle(conn.get());
-  });
+  // A one-byte MSG_PEEK receive: Asio tries it at once, so a close or stray bytes that arrived
+  // with the response are seen now; otherwise it waits on the reactor (no epoll_ctl per watch,
+  // unlike async_wait). Any completion while idle means the connection is unusable.
+  conn->socket.async_receive(
+      boost::asio::buffer(&conn->peek, 1), Socket::message_peek,
+      [this, conn, epoch](const boost::system::error_code&, size_t) {
+        // Reused or closed meanwhile: not ours to touch (the pool may even be gone).
+        if (!conn->idle || conn->idle_epoch != epoch) return;
+        RemoveIdle(conn.get());
+      });
 }
 
 void ConnPool::RemoveIdle(UpstreamConn* conn) {

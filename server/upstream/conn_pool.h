@@ -36,6 +36,7 @@ struct UpstreamConn {
   Socket socket;
   Buffer buffer;
   uint32_t requests = 0;  // requests sent on this connection
+  char peek = 0;          // target of the idle watch's MSG_PEEK receive
   bool idle = false;
   uint64_t idle_epoch = 0;
   Clock::time_point idle_deadline;
