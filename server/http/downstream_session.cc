@@ -1,7 +1,5 @@
 #include "server/http/downstream_session.h"
 
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
 #include "boost/asio/error.hpp"
 #include "server/http/path_normalize.h"
@@ -47,13 +45,9 @@ size_t WholeRequest(const MessageHead& head, const RequestFraming& framing, size
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(Socket socket, WorkerContext& ctx)
-    : socket_(std::move(socket)), buffer_(ctx.buffers), ctx_(ctx) {
-  boost::system::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) address_ = remote.address().to_string();
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
+DownstreamSession::DownstreamSession(int fd, WorkerContext& ctx)
+    : socket_(ctx.poller), buffer_(ctx.buffers), ctx_(ctx) {
+  if (socket_.Adopt(fd)) address_ = socket_.PeerAddress();
   deadline_.client = &socket_;
   ctx_.sessions.insert(this);
 }
@@ -61,10 +55,12 @@ DownstreamSession::DownstreamSession(Socket socket, WorkerContext& ctx)
 DownstreamSession::~DownstreamSession() { ctx_.sessions.erase(this); }
 
 void DownstreamSession::CloseIfIdle() {
-  if (idle_ && buffer_.empty()) {
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
-  }
+  if (idle_ && buffer_.empty()) socket_.Cancel();
+}
+
+void DownstreamSession::Abort() {
+  deadline_.at = Clock::time_point::min();
+  deadline_.Check(Clock::now());
 }
 
 Task<void> DownstreamSession::Run() {
@@ -80,23 +76,24 @@ Task<void> DownstreamSession::Run() {
     if (!co_await ServeOne()) break;
   }
   --ctx_.listener.downstream_cx_active;
-  boost::system::error_code ignored;
-  socket_.shutdown(Socket::shutdown_send, ignored);
-  socket_.close(ignored);
+  socket_.ShutdownSend();
+  socket_.Close();
 }
 
 Task<bool> DownstreamSession::WaitForRequest(bool first) {
   idle_ = true;
   deadline_.After(first ? kFirstRequestTimeout : kKeepAliveTimeout);
-  if (ctx_.draining && !first) co_return false;
-  buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer, only first_bytes_
-  // async_read_some tries the read at once, then waits on the reactor (no epoll_ctl per wait).
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(first_bytes_), kUseTuple);
-  if (ec || n == 0) co_return false;  // closed, drained, or the deadline passed
-  if (!buffer_.Prepare(n, BufferPool::kBlockSize)) co_return false;
-  std::memcpy(buffer_.write_ptr(), first_bytes_, n);
-  buffer_.Commit(n);
-  co_return true;
+  for (;;) {
+    if (ctx_.draining && !first) co_return false;
+    if (!socket_.readable && !socket_.peer_closed) {
+      buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer
+      auto [ec] = co_await socket_.Wait(Socket::kRead, kUseTuple);
+      if (ec || deadline_.expired) co_return false;  // drained, or the deadline passed
+      continue;
+    }
+    IoStatus io = co_await ReadSome(socket_, buffer_, deadline_, kReadRoom, BufferPool::kBlockSize);
+    co_return io == IoStatus::kOk;
+  }
 }
 
 Task<bool> DownstreamSession::SendReply(bool keep_alive) {

@@ -26,7 +26,7 @@ namespace rwproxy {
 
 class DownstreamSession {
  public:
-  DownstreamSession(Socket socket, WorkerContext& ctx);
+  DownstreamSession(int fd, WorkerContext& ctx);  // takes the accepted fd
   ~DownstreamSession();
   DownstreamSession(const DownstreamSession&) = delete;
   DownstreamSession& operator=(const DownstreamSession&) = delete;
@@ -35,6 +35,8 @@ class DownstreamSession {
   // Draining: ends the connection now if it waits for a next request with nothing buffered;
   // otherwise the current request finishes and its response says Connection: close.
   void CloseIfIdle();
+  // Worker shutdown: ends whatever the connection waits for, now.
+  void Abort();
   // The worker's sweep: cancels the connection's I/O once its deadline has passed.
   void CheckDeadline(Clock::time_point now) { deadline_.Check(now); }
 
@@ -54,8 +56,6 @@ class DownstreamSession {
   std::string scratch_;   // reused for the upstream head and local replies
   std::string scratch2_;  // reused for the response head
   bool idle_ = true;     // waiting for a request with nothing buffered
-  // An idle connection's read lands here (most request heads fit), so it needs no buffer block.
-  char first_bytes_[512];
 };
 
 }  // namespace rwproxy

@@ -1,9 +1,8 @@
-// Socket I/O for the request path: concrete executor types (no type-erased executors or
-// handlers), sockets in non-blocking mode tried synchronously first (a loopback write or an
-// already-arrived read completes without suspending the coroutine), and per-connection deadlines
-// instead of a timer per operation: a Deadline is a time point that the worker's sweep checks;
-// when it passes, the sweep cancels the connection's sockets and the waiting operation returns
-// `timed_out`.
+// Socket I/O for the request path: concrete executor types, non-blocking sockets with
+// edge-triggered readiness flags (event_socket.h), so a read or write is tried at once when the
+// flags allow and waits cost no syscall, and per-connection deadlines instead of a timer per
+// operation: a Deadline is a time point that the worker's sweep checks; when it passes, the sweep
+// cancels the connection's waits and the operation returns kTimeout.
 //
 // Free functions and a plain struct; the owning worker thread only.
 #ifndef RWPROXY_SERVER_HTTP_IO_H_
@@ -22,12 +21,13 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "server/http/buffer.h"
+#include "server/http/event_socket.h"
 
 namespace rwproxy {
 
 using Clock = std::chrono::steady_clock;
 using Executor = boost::asio::io_context::executor_type;
-using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+using Socket = EventSocket;
 template <typename T>
 using Task = boost::asio::awaitable<T, Executor>;
 inline constexpr auto kUseTuple = boost::asio::as_tuple(boost::asio::use_awaitable_t<Executor>{});
@@ -47,9 +47,8 @@ struct Deadline {
   void Check(Clock::time_point now) {
     if (expired || now < at) return;
     expired = true;
-    boost::system::error_code ignored;
-    if (client) client->cancel(ignored);
-    if (upstream) upstream->cancel(ignored);
+    if (client) client->Cancel();
+    if (upstream) upstream->Cancel();
   }
 };
 

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "server/config/snapshot.h"
 #include "server/http/buffer.h"
+#include "server/http/event_socket.h"
 #include "server/stats/counters.h"
 #include "server/upstream/cluster_manager.h"
 
@@ -22,6 +23,7 @@ class DownstreamSession;
 struct WorkerContext {
   ClusterManager* clusters = nullptr;
   BufferPool* buffers = nullptr;
+  Poller* poller = nullptr;
   ListenerCounters listener;
   ServerCounters server;
   std::shared_ptr<const Snapshot> snapshot;

@@ -16,34 +16,50 @@ namespace {
 
 constexpr std::chrono::milliseconds kSweepInterval{100};
 
-Task<void> RunSession(Socket socket, WorkerContext& ctx) {
-  DownstreamSession session(std::move(socket), ctx);
+Task<void> RunSession(int fd, WorkerContext& ctx) {
+  DownstreamSession session(fd, ctx);
   co_await session.Run();
 }
 
+// Accepts every pending connection at each readiness of the listening socket (accept4: the new
+// socket is non-blocking from the start), each becoming a session coroutine.
 template <typename Acceptor>
 Task<void> AcceptLoop(Acceptor& acceptor, WorkerContext& ctx) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+    auto [ec] = co_await acceptor.async_wait(Acceptor::wait_read, kUseTuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
-    asio::co_spawn(acceptor.get_executor(), RunSession(std::move(socket), ctx), asio::detached);
+    for (int i = 0; i < 64; ++i) {
+      int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;  // EAGAIN, or e.g. EMFILE: keep serving the connections we have
+      asio::co_spawn(acceptor.get_executor(), RunSession(fd, ctx), asio::detached);
+    }
   }
 }
 
 }  // namespace
 
 Worker::Worker(EndpointRegistry* registry)
-    : clusters_(io_.get_executor(), &buffers_, registry) {
+    : clusters_(io_.get_executor(), &poller_, &buffers_, registry) {
   ctx_.clusters = &clusters_;
   ctx_.buffers = &buffers_;
+  ctx_.poller = &poller_;
 }
 
 Worker::~Worker() {
   Stop();
-  // Sessions still open (a drain that timed out) live in coroutine frames owned by pending
-  // handlers; destroy them now, while the context and pools they use still exist.
+  // Sessions still open (a drain that timed out): end their waits and let them finish on this
+  // thread (bounded), while the context and pools they use still exist; then destroy whatever
+  // handler is left.
   acceptor_.reset();
+  std::vector<DownstreamSession*> open(ctx_.sessions.begin(), ctx_.sessions.end());
+  for (DownstreamSession* session : open) {
+    if (ctx_.sessions.contains(session)) session->Abort();
+  }
+  io_.restart();
+  for (int i = 0; i < 1000 && !ctx_.sessions.empty(); ++i) {
+    if (io_.poll() == 0) break;
+  }
+  poller_.Stop();
   io_.DestroyHandlers();
 }
 
@@ -74,7 +90,12 @@ tcp::endpoint Worker::local_endpoint() const {
 }
 
 void Worker::Start() {
-  if (acceptor_) asio::co_spawn(io_, AcceptLoop(*acceptor_, ctx_), asio::detached);
+  if (acceptor_) {
+    boost::system::error_code ignored;
+    acceptor_->non_blocking(true, ignored);
+    asio::co_spawn(io_, AcceptLoop(*acceptor_, ctx_), asio::detached);
+  }
+  poller_.Start();
   ScheduleSweep();
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -134,6 +155,7 @@ void Worker::Stop() {
     boost::system::error_code ignored;
     if (acceptor_) acceptor_->close(ignored);
     sweep_timer_.cancel();
+    poller_.Stop();
     io_.stop();
   });
   thread_.join();

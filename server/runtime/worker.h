@@ -57,6 +57,7 @@ class Worker {
 
   // One thread runs it; other threads only post to it, so reactor I/O needs no locking.
   IoContext io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  Poller poller_{io_};
   BufferPool buffers_;
   ClusterManager clusters_;
   WorkerContext ctx_;

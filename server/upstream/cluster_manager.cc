@@ -11,13 +11,14 @@ std::shared_ptr<EndpointShared> EndpointRegistry::Get(const std::string& key) {
   return slot;
 }
 
-ClusterManager::ClusterManager(Executor executor, BufferPool* buffers, EndpointRegistry* registry)
-    : executor_(std::move(executor)), buffers_(buffers), registry_(registry) {}
+ClusterManager::ClusterManager(Executor executor, Poller* poller, BufferPool* buffers,
+                               EndpointRegistry* registry)
+    : executor_(std::move(executor)), poller_(poller), buffers_(buffers), registry_(registry) {}
 
 ConnPool* ClusterManager::PoolFor(const EndpointInfo& endpoint, const PoolSpec& spec) {
   auto& pool = pools_[endpoint.key];
   if (!pool) {
-    pool = std::make_unique<ConnPool>(executor_, buffers_, endpoint, registry_->Get(endpoint.key), spec);
+    pool = std::make_unique<ConnPool>(executor_, poller_, buffers_, endpoint, registry_->Get(endpoint.key), spec);
     // Apply() creates every live endpoint's pool first, so one created later is for an endpoint
     // an older snapshot named: it serves that request and drains.
     if (!applying_) pool->Drain();

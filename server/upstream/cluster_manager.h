@@ -34,7 +34,8 @@ class EndpointRegistry {
 
 class ClusterManager {
  public:
-  ClusterManager(Executor executor, BufferPool* buffers, EndpointRegistry* registry);
+  ClusterManager(Executor executor, Poller* poller, BufferPool* buffers,
+                 EndpointRegistry* registry);
 
   // Reconciles pools with the endpoints of `snapshot`.
   void Apply(const Snapshot& snapshot);
@@ -60,6 +61,7 @@ class ClusterManager {
   ConnPool* PoolFor(const EndpointInfo& endpoint, const PoolSpec& spec);
 
   Executor executor_;
+  Poller* poller_;
   BufferPool* buffers_;
   EndpointRegistry* registry_;
   absl::flat_hash_map<std::string, std::unique_ptr<ConnPool>> pools_;

@@ -1,6 +1,9 @@
 #include "server/upstream/conn_pool.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace rwproxy {
 namespace asio = boost::asio;
@@ -25,9 +28,10 @@ void Lease::Release(bool reusable, int64_t keep_alive_hint_ms) {
   pool_ = nullptr;
 }
 
-ConnPool::ConnPool(Executor executor, BufferPool* buffers, EndpointInfo endpoint,
+ConnPool::ConnPool(Executor executor, Poller* poller, BufferPool* buffers, EndpointInfo endpoint,
                    std::shared_ptr<EndpointShared> shared, PoolSpec spec)
     : executor_(std::move(executor)),
+      poller_(poller),
       buffers_(buffers),
       endpoint_(std::move(endpoint)),
       shared_(std::move(shared)),
@@ -54,8 +58,7 @@ void ConnPool::ReleaseSlot() { shared_->connections.fetch_sub(1, std::memory_ord
 void ConnPool::Close(const std::shared_ptr<UpstreamConn>& conn) {
   conn->idle = false;
   ++conn->idle_epoch;
-  boost::system::error_code ignored;
-  conn->socket.close(ignored);
+  conn->socket.Close();
   ReleaseSlot();
   WakeOneToConnect();
 }
@@ -72,14 +75,12 @@ std::shared_ptr<UpstreamConn> ConnPool::TakeIdle(Clock::time_point now) {
   while (!idle_.empty()) {
     std::shared_ptr<UpstreamConn> conn = std::move(idle_.back());
     idle_.pop_back();
-    if (conn->idle_deadline <= now) {
+    if (conn->idle_deadline <= now || Unusable(*conn)) {
       Close(conn);
       continue;
     }
     conn->idle = false;
     ++conn->idle_epoch;
-    boost::system::error_code ignored;
-    conn->socket.cancel(ignored);  // stop watching for an upstream close
     return conn;
   }
   return nullptr;
@@ -88,11 +89,15 @@ std::shared_ptr<UpstreamConn> ConnPool::TakeIdle(Clock::time_point now) {
 Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
                               Deadline* deadline) {
   ++busy_;
-  auto conn = std::make_shared<UpstreamConn>(executor_, buffers_);
+  auto conn = std::make_shared<UpstreamConn>(poller_, buffers_);
   const Clock::time_point route_deadline = deadline->at;
   deadline->at = std::min(route_deadline, Clock::now() + absl::ToChronoMilliseconds(timeout));
   deadline->upstream = &conn->socket;
-  auto [ec] = co_await conn->socket.async_connect(endpoint_.address, kUseTuple);
+  boost::system::error_code ec = conn->socket.StartConnect(endpoint_.address);
+  if (!ec) {
+    auto [wait_ec] = co_await conn->socket.Wait(Socket::kWrite, kUseTuple);
+    ec = wait_ec ? wait_ec : conn->socket.ConnectResult();
+  }
   const bool timed_out = deadline->expired;
   deadline->upstream = nullptr;
   deadline->at = route_deadline;
@@ -104,9 +109,6 @@ Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
     ++counters->upstream_cx_connect_fail;
     co_return Lease(timed_out ? AcquireError::kConnectTimeout : AcquireError::kConnectFailed);
   }
-  boost::system::error_code ignored;
-  conn->socket.set_option(tcp::no_delay(true), ignored);
-  conn->socket.non_blocking(true, ignored);
   ++counters->upstream_cx_total;
   co_return Lease(this, std::move(conn), false);
 }
@@ -148,7 +150,7 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
                        int64_t keep_alive_hint_ms) {
   bool under_limit = spec_.max_requests_per_connection == 0 ||
                      conn->requests < spec_.max_requests_per_connection;
-  if (reusable && under_limit && !draining_ && conn->buffer.empty()) {
+  if (reusable && under_limit && !draining_ && conn->buffer.empty() && !Unusable(*conn)) {
     conn->buffer.ReleaseIfEmpty();
     if (!waiters_.empty()) {  // hand it over; it stays busy
       Waiter* waiter = waiters_.front();
@@ -169,6 +171,19 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
   Close(conn);
 }
 
+bool ConnPool::Unusable(UpstreamConn& conn) {
+  if (conn.socket.peer_closed) return true;
+  if (!conn.socket.readable) return false;
+  // A readiness event since the response was read, or a read that filled its buffer: look.
+  char byte;
+  ssize_t n = ::recv(conn.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    conn.socket.readable = false;
+    return false;
+  }
+  return true;  // a close, an error, or stray bytes
+}
+
 void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_hint_ms) {
   auto keep = absl::ToChronoMilliseconds(spec_.idle_timeout);
   if (keep_alive_hint_ms > 0) {
@@ -180,36 +195,12 @@ void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_h
   conn->idle = true;
   ++conn->idle_epoch;
   conn->idle_deadline = Clock::now() + keep;
-  WatchIdle(conn);
   idle_.push_back(std::move(conn));
-}
-
-void ConnPool::WatchIdle(const std::shared_ptr<UpstreamConn>& conn) {
-  uint64_t epoch = conn->idle_epoch;
-  // A one-byte MSG_PEEK receive: Asio tries it at once, so a close or stray bytes that arrived
-  // with the response are seen now; otherwise it waits on the reactor (no epoll_ctl per watch,
-  // unlike async_wait). Any completion while idle means the connection is unusable.
-  conn->socket.async_receive(
-      boost::asio::buffer(&conn->peek, 1), Socket::message_peek,
-      [this, conn, epoch](const boost::system::error_code&, size_t) {
-        // Reused or closed meanwhile: not ours to touch (the pool may even be gone).
-        if (!conn->idle || conn->idle_epoch != epoch) return;
-        RemoveIdle(conn.get());
-      });
-}
-
-void ConnPool::RemoveIdle(UpstreamConn* conn) {
-  auto it = std::find_if(idle_.begin(), idle_.end(),
-                         [conn](const auto& c) { return c.get() == conn; });
-  if (it == idle_.end()) return;
-  std::shared_ptr<UpstreamConn> owned = std::move(*it);
-  idle_.erase(it);
-  Close(owned);
 }
 
 void ConnPool::Sweep(Clock::time_point now) {
   for (size_t i = 0; i < idle_.size();) {
-    if (idle_[i]->idle_deadline <= now) {
+    if (idle_[i]->idle_deadline <= now || Unusable(*idle_[i])) {
       std::shared_ptr<UpstreamConn> conn = std::move(idle_[i]);
       idle_.erase(idle_.begin() + i);
       Close(conn);

@@ -6,9 +6,12 @@
 // max_connections holds proxy-wide: every worker's pool for an endpoint shares one atomic count
 // (EndpointShared), touched only when a connection opens or closes, never per request.
 //
+// An idle connection is watched at no cost: any readiness event on it while idle (a close, or
+// bytes nobody asked for) shows in its EventSocket flags, and such a connection is never handed
+// out again (checked when taken, and swept).
+//
 // Ownership: owned by the worker's ClusterManager, which deletes a drained pool only once it is
-// empty (no lease, idle connection, or waiter that has yet to resume). Connections are shared_ptr
-// so an idle watch never outlives its connection. Thread-safety: owning worker thread only.
+// empty (no lease, idle connection, or waiter that has yet to resume). Thread-safety: owning worker thread only.
 #ifndef RWPROXY_SERVER_UPSTREAM_CONN_POOL_H_
 #define RWPROXY_SERVER_UPSTREAM_CONN_POOL_H_
 
@@ -32,11 +35,10 @@ struct EndpointShared {
 };
 
 struct UpstreamConn {
-  UpstreamConn(const Executor& ex, BufferPool* buffers) : socket(ex), buffer(buffers) {}
+  UpstreamConn(Poller* poller, BufferPool* buffers) : socket(poller), buffer(buffers) {}
   Socket socket;
   Buffer buffer;
   uint32_t requests = 0;  // requests sent on this connection
-  char peek = 0;          // target of the idle watch's MSG_PEEK receive
   bool idle = false;
   uint64_t idle_epoch = 0;
   Clock::time_point idle_deadline;
@@ -77,7 +79,7 @@ class Lease {
 
 class ConnPool {
  public:
-  ConnPool(Executor executor, BufferPool* buffers, EndpointInfo endpoint,
+  ConnPool(Executor executor, Poller* poller, BufferPool* buffers, EndpointInfo endpoint,
            std::shared_ptr<EndpointShared> shared, PoolSpec spec);
   ~ConnPool();
   ConnPool(const ConnPool&) = delete;
@@ -89,7 +91,8 @@ class ConnPool {
   Task<Lease> Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
                       Deadline* deadline, bool fresh_only);
 
-  // Closes expired idle connections and wakes waiters when capacity freed up elsewhere.
+  // Closes expired idle connections and those the upstream closed or wrote to while idle, and
+  // wakes waiters when capacity freed up elsewhere.
   void Sweep(Clock::time_point now);
   // The endpoint left the config: close idle connections now, busy ones when released.
   void Drain();
@@ -117,13 +120,14 @@ class ConnPool {
   void ReleaseSlot();
   void Close(const std::shared_ptr<UpstreamConn>& conn);
   void MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_hint_ms);
-  void WatchIdle(const std::shared_ptr<UpstreamConn>& conn);
-  void RemoveIdle(UpstreamConn* conn);
+  // The upstream closed the connection or sent bytes since its last response.
+  static bool Unusable(UpstreamConn& conn);
   std::shared_ptr<UpstreamConn> TakeIdle(Clock::time_point now);
   void WakeOneToConnect();
   Task<Lease> Connect(ClusterCounters* counters, absl::Duration timeout, Deadline* deadline);
 
   Executor executor_;
+  Poller* poller_;
   BufferPool* buffers_;
   EndpointInfo endpoint_;
   std::shared_ptr<EndpointShared> shared_;

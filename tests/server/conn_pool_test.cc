@@ -18,6 +18,7 @@ using std::chrono::milliseconds;
 class ConnPoolTest : public testing::Test {
  protected:
   ConnPoolTest() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    poller_.Start();
     endpoint_ = {"127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()),
                  acceptor_.local_endpoint()};
     Accept();
@@ -32,7 +33,7 @@ class ConnPoolTest : public testing::Test {
   }
 
   std::unique_ptr<ConnPool> MakePool(PoolSpec spec, std::shared_ptr<EndpointShared> shared = {}) {
-    return std::make_unique<ConnPool>(io_.get_executor(), &buffers_, endpoint_,
+    return std::make_unique<ConnPool>(io_.get_executor(), &poller_, &buffers_, endpoint_,
                                       shared ? shared : shared_, spec);
   }
 
@@ -63,6 +64,7 @@ class ConnPoolTest : public testing::Test {
   }
 
   asio::io_context io_;
+  Poller poller_{io_};
   BufferPool buffers_;
   std::deque<Deadline> deadlines_;  // one per Acquire; stable addresses
   tcp::acceptor acceptor_;
@@ -115,8 +117,25 @@ TEST_F(ConnPoolTest, UpstreamCloseRemovesIdleConnection) {
   lease.Release(true, 0);
   ASSERT_TRUE(RunUntil([&] { return accepted_.size() == 1; }));
   accepted_[0].close();
-  EXPECT_TRUE(RunUntil([&] { return pool->idle() == 0; }));
+  // Seen as a readiness event on the idle connection; the worker's sweep closes it.
+  EXPECT_TRUE(RunUntil([&] {
+    pool->Sweep(Clock::now());
+    return pool->idle() == 0;
+  }));
   EXPECT_EQ(shared_->connections.load(), 0u);
+}
+
+TEST_F(ConnPoolTest, ClosedIdleConnectionIsNeverHandedOut) {
+  auto pool = MakePool({});
+  Lease lease = Acquire(*pool);
+  UpstreamConn* first = &lease.conn();
+  lease.Release(true, 0);
+  ASSERT_TRUE(RunUntil([&] { return accepted_.size() == 1; }));
+  accepted_[0].close();
+  ASSERT_TRUE(RunUntil([&] { return first->socket.peer_closed; }));
+  Lease next = Acquire(*pool);  // no sweep in between: the take itself checks
+  EXPECT_FALSE(next.reused());
+  EXPECT_EQ(counters_.upstream_cx_total, 2u);
 }
 
 TEST_F(ConnPoolTest, LeaseReleasesItselfAsNotReusable) {
@@ -140,9 +159,8 @@ TEST_F(ConnPoolTest, CloseArrivingWithTheResponseIsNotPooled) {
     char byte;
     return ::recv(lease->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
   }));
-  lease.Release(true, 0);
-  // The idle watch's immediate peek sees the close; its handler removes the connection.
-  EXPECT_TRUE(RunUntil([&] { return pool->idle() == 0; }));
+  lease.Release(true, 0);  // the FIN is already there: never pooled
+  EXPECT_EQ(pool->idle(), 0u);
   EXPECT_EQ(shared_->connections.load(), 0u);
 }
 
@@ -156,7 +174,7 @@ TEST_F(ConnPoolTest, StrayBytesAfterTheResponseAreNotPooled) {
     return ::recv(lease->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
   }));
   lease.Release(true, 0);
-  EXPECT_TRUE(RunUntil([&] { return pool->idle() == 0; }));
+  EXPECT_EQ(pool->idle(), 0u);
 }
 
 TEST_F(ConnPoolTest, WokenWaiterKeepsADrainedPoolAlive) {
@@ -243,7 +261,7 @@ TEST_F(ConnPoolTest, MaxRequestsPerConnectionRetiresConnection) {
   Lease lease = Acquire(*pool);
   lease->requests = 2;
   lease.Release(true, 0);
-  EXPECT_TRUE(RunUntil([&] { return pool->idle() == 0; }));
+  EXPECT_EQ(pool->idle(), 0u);
 }
 
 TEST_F(ConnPoolTest, MaxIdleClosesTheSurplus) {

@@ -1,0 +1,112 @@
+// Edge-triggered readiness for the request path, in the model of nginx and HAProxy: each socket
+// is registered once with the worker's epoll set (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) and
+// keeps `readable` / `writable` flags. A read that returns less than it asked for clears
+// `readable`, so the next wait costs no syscall at all: no speculative read that finds nothing,
+// no epoll_ctl per wait (Asio 1.26's reactor does one or the other for every wait). An upstream
+// connection's close is seen from the flags (EPOLLRDHUP), even when it came with the response.
+//
+// The Poller's epoll fd is itself watched through the worker's io_context, so coroutines,
+// timers and posted tasks keep running on Asio; only socket readiness bypasses its reactor.
+//
+// Ownership: the Worker owns its Poller; an EventSocket is owned by a session or an upstream
+// connection and must be closed (or destroyed) before the Poller. Thread-safety: the worker
+// thread only.
+#ifndef RWPROXY_SERVER_HTTP_EVENT_SOCKET_H_
+#define RWPROXY_SERVER_HTTP_EVENT_SOCKET_H_
+
+#include <sys/epoll.h>
+
+#include <string>
+
+#include "boost/asio/any_completion_handler.hpp"
+#include "boost/asio/async_result.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/posix/stream_descriptor.hpp"
+
+namespace rwproxy {
+
+class Poller {
+ public:
+  explicit Poller(boost::asio::io_context& io);
+  ~Poller();
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  // Starts watching (call on the worker thread, or before it runs).
+  void Start();
+  void Stop();
+  boost::asio::io_context::executor_type executor() const { return executor_; }
+  int epoll_fd() const { return epfd_; }
+
+ private:
+  void Arm();
+  void Dispatch();
+
+  boost::asio::io_context::executor_type executor_;
+  int epfd_ = -1;
+  boost::asio::posix::basic_stream_descriptor<boost::asio::io_context::executor_type> watch_;
+  bool stopped_ = false;
+};
+
+class EventSocket {
+ public:
+  using Handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+  enum Direction { kRead = 0, kWrite = 1 };
+
+  explicit EventSocket(Poller* poller) : poller_(poller) {}
+  ~EventSocket() { Close(); }
+  EventSocket(const EventSocket&) = delete;
+  EventSocket& operator=(const EventSocket&) = delete;
+
+  // Takes ownership of a connected (or connecting) non-blocking fd and registers it.
+  bool Adopt(int fd);
+  // Starts a non-blocking connect; the result comes with the first write readiness.
+  boost::system::error_code StartConnect(const boost::asio::ip::tcp::endpoint& to);
+  // The pending error of a finished connect (SO_ERROR).
+  boost::system::error_code ConnectResult() const;
+
+  bool is_open() const { return fd_ >= 0; }
+  int native_handle() const { return fd_; }
+  std::string PeerAddress() const;
+  // Completes pending waits with operation_aborted.
+  void Cancel();
+  void ShutdownSend();
+  void Close();
+
+  // Waits until the direction is ready (returns at once if its flag says so).
+  template <typename Token>
+  auto Wait(Direction d, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this, d](auto handler) {
+          if (fd_ < 0 || Ready(d)) {
+            auto ex = poller_->executor();
+            boost::system::error_code ec =
+                fd_ < 0 ? boost::asio::error::bad_descriptor : boost::system::error_code();
+            boost::asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+            return;
+          }
+          // Boost 1.81's any_completion_handler move-assignment recurses: construct and swap.
+          Handler stored(std::move(handler));
+          waiters_[d].swap(stored);
+        },
+        token);
+  }
+
+  bool readable = true;     // not known to be drained
+  bool writable = true;     // not known to be full
+  bool peer_closed = false; // the peer shut down its side (EPOLLRDHUP / HUP / ERR seen)
+
+ private:
+  friend class Poller;
+  bool Ready(Direction d) const { return d == kRead ? readable || peer_closed : writable; }
+  void OnEvents(uint32_t events);
+
+  Poller* poller_;
+  int fd_ = -1;
+  Handler waiters_[2];
+};
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_HTTP_EVENT_SOCKET_H_
