@@ -45,9 +45,9 @@ size_t WholeRequest(const MessageHead& head, const RequestFraming& framing, size
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(int fd, WorkerContext& ctx)
-    : socket_(ctx.poller), buffer_(ctx.buffers), ctx_(ctx) {
-  if (socket_.Adopt(fd)) address_ = socket_.PeerAddress();
+DownstreamSession::DownstreamSession(int fd, std::string address, WorkerContext& ctx)
+    : socket_(ctx.poller), buffer_(ctx.buffers), ctx_(ctx), address_(std::move(address)) {
+  socket_.Adopt(fd);
   deadline_.client = &socket_;
   ctx_.sessions.insert(this);
 }
@@ -76,7 +76,6 @@ Task<void> DownstreamSession::Run() {
     if (!co_await ServeOne()) break;
   }
   --ctx_.listener.downstream_cx_active;
-  socket_.ShutdownSend();
   socket_.Close();
 }
 
@@ -96,15 +95,17 @@ Task<bool> DownstreamSession::WaitForRequest(bool first) {
   }
 }
 
-Task<bool> DownstreamSession::SendReply(bool keep_alive) {
+Task<bool> DownstreamSession::SendReply(std::string_view reply, bool keep_alive) {
   deadline_.After(kClientIoTimeout);
-  IoStatus io = co_await WriteAll(socket_, scratch_, deadline_);
+  IoStatus io = co_await WriteAll(socket_, reply, deadline_);
   co_return keep_alive && io == IoStatus::kOk;
 }
 
 Task<bool> DownstreamSession::ServeOne() {
   // Phase 1: ReadHead.
-  MessageHead head;
+  RequestStateLease state(ctx_.states);
+  MessageHead& head = state->request;
+  std::string& reply_text = state->client_head;  // local replies are built here
   size_t scanned = 0;
   size_t end = 0;
   for (;;) {
@@ -115,14 +116,14 @@ Task<bool> DownstreamSession::ServeOne() {
     if (!buffer_.empty() && (end = FindHeadEnd(buffer_.view(), &scanned)) > 0) break;
     if (buffer_.size() >= kMaxHeadSize) {
       ++ctx_.listener.downstream_rq_bad;
-      BuildLocalReply(431, "request head too large\n", {}, false, false, 1, &scratch_);
-      co_return co_await SendReply(false);
+      BuildLocalReply(431, "request head too large\n", {}, false, false, 1, &reply_text);
+      co_return co_await SendReply(reply_text, false);
     }
     IoStatus io = co_await ReadSome(socket_, buffer_, deadline_, kReadRoom, kMaxHeadSize + kReadRoom);
     if (io == IoStatus::kTimeout && !buffer_.empty()) {
       ++ctx_.listener.downstream_rq_bad;
-      BuildLocalReply(408, "request head not received in time\n", {}, false, false, 1, &scratch_);
-      co_await SendReply(false);
+      BuildLocalReply(408, "request head not received in time\n", {}, false, false, 1, &reply_text);
+      co_await SendReply(reply_text, false);
     }
     if (io != IoStatus::kOk) co_return false;
   }
@@ -133,8 +134,8 @@ Task<bool> DownstreamSession::ServeOne() {
     ++ctx_.listener.downstream_rq_bad;
     if (parse_error.reason[0] == '\0') parse_error.reason = "malformed request head";
     BuildLocalReply(parse_error.status, absl::StrCat("bad request: ", parse_error.reason, "\n"),
-                    {}, false, false, 1, &scratch_);
-    co_return co_await SendReply(false);
+                    {}, false, false, 1, &reply_text);
+    co_return co_await SendReply(reply_text, false);
   }
   const char* base = buffer_.data();
   const int minor = head.version_minor;
@@ -145,16 +146,16 @@ Task<bool> DownstreamSession::ServeOne() {
   if (!CheckRequest(head, base, &framing, &policy)) {
     ++ctx_.listener.downstream_rq_bad;
     BuildLocalReply(policy.status, absl::StrCat("bad request: ", policy.reason, "\n"), {}, false,
-                    false, minor, &scratch_);
-    co_return co_await SendReply(false);
+                    false, minor, &reply_text);
+    co_return co_await SendReply(reply_text, false);
   }
   const size_t whole = WholeRequest(head, framing, buffer_.size());
   const bool keep = framing.keep_alive && !ctx_.draining && whole > 0;
   // A local reply: built before the request's bytes are consumed (it may quote them).
   auto local = [&](int status, std::string_view body, std::string_view location) {
-    BuildLocalReply(status, body, location, framing.head_method, keep, minor, &scratch_);
+    BuildLocalReply(status, body, location, framing.head_method, keep, minor, &reply_text);
     if (keep) buffer_.Consume(whole);
-    return SendReply(keep);
+    return SendReply(reply_text, keep);
   };
   if (framing.options_asterisk) co_return co_await local(200, "", {});
 
@@ -196,13 +197,13 @@ Task<bool> DownstreamSession::ServeOne() {
       break;
   }
   // Phases 5-10.
-  ClientSide client{socket_, buffer_, deadline_, head, framing, address_, scratch_, scratch2_};
+  ClientSide client{socket_, buffer_, deadline_, head, framing, address_, *state};
   ExchangeOutcome outcome = co_await ProxyToCluster(client, ctx_, *snapshot, decision);
   if (outcome.local_status) {
     const bool kept = outcome.request_consumed && framing.keep_alive && !ctx_.draining;
     BuildLocalReply(outcome.local_status, outcome.local_reason + "\n", {}, framing.head_method, kept, minor,
-                    &scratch_);
-    co_return co_await SendReply(kept);
+                    &reply_text);
+    co_return co_await SendReply(reply_text, kept);
   }
   co_return outcome.keep_alive;
 }

@@ -26,7 +26,8 @@ namespace rwproxy {
 
 class DownstreamSession {
  public:
-  DownstreamSession(int fd, WorkerContext& ctx);  // takes the accepted fd
+  // Takes the accepted (non-blocking) fd; `address` is the client IP.
+  DownstreamSession(int fd, std::string address, WorkerContext& ctx);
   ~DownstreamSession();
   DownstreamSession(const DownstreamSession&) = delete;
   DownstreamSession& operator=(const DownstreamSession&) = delete;
@@ -45,16 +46,14 @@ class DownstreamSession {
   Task<bool> WaitForRequest(bool first);
   // Serves one request whose first bytes are buffered. False: close the connection.
   Task<bool> ServeOne();
-  // Sends the local reply built in scratch_; returns whether the connection is kept.
-  Task<bool> SendReply(bool keep_alive);
+  // Sends a local reply; returns whether the connection is kept.
+  Task<bool> SendReply(std::string_view reply, bool keep_alive);
 
   Socket socket_;
   Buffer buffer_;
   WorkerContext& ctx_;
   Deadline deadline_;
   std::string address_;  // client IP, for X-Forwarded-For
-  std::string scratch_;   // reused for the upstream head and local replies
-  std::string scratch2_;  // reused for the response head
   bool idle_ = true;     // waiting for a request with nothing buffered
 };
 

@@ -1,7 +1,5 @@
 #include "server/http/event_socket.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -86,10 +84,7 @@ void EventSocket::OnEvents(uint32_t events) {
 bool EventSocket::Adopt(int fd) {
   Close();
   fd_ = fd;
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  int flags = ::fcntl(fd_, F_GETFL);
-  if (!(flags & O_NONBLOCK)) ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  nodelay_ = false;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = this;
@@ -111,6 +106,7 @@ boost::system::error_code EventSocket::StartConnect(const asio::ip::tcp::endpoin
     return Errno(e);
   }
   if (!Adopt(fd)) return Errno(errno ? errno : EBADF);
+  SetNoDelay();
   writable = false;  // until the connect completes
   return {};
 }
@@ -122,17 +118,11 @@ boost::system::error_code EventSocket::ConnectResult() const {
   return error ? Errno(error) : boost::system::error_code();
 }
 
-std::string EventSocket::PeerAddress() const {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
-  char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof(text));
-  } else if (addr.ss_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof(text));
-  }
-  return text;
+void EventSocket::SetNoDelay() {
+  if (nodelay_ || fd_ < 0) return;
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  nodelay_ = true;
 }
 
 void EventSocket::Cancel() {
@@ -143,10 +133,6 @@ void EventSocket::Cancel() {
     });
     waiter = nullptr;
   }
-}
-
-void EventSocket::ShutdownSend() {
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
 }
 
 void EventSocket::Close() {

@@ -59,8 +59,13 @@ class EventSocket {
   EventSocket(const EventSocket&) = delete;
   EventSocket& operator=(const EventSocket&) = delete;
 
-  // Takes ownership of a connected (or connecting) non-blocking fd and registers it.
+  // Takes ownership of a connected (or connecting) fd, already non-blocking (accept4 or socket
+  // with SOCK_NONBLOCK), and registers it.
   bool Adopt(int fd);
+  // TCP_NODELAY, once: set on upstream connections, and on a client connection only when a
+  // response is written in several pieces (a one-write response needs no syscall for it).
+  void SetNoDelay();
+
   // Starts a non-blocking connect; the result comes with the first write readiness.
   boost::system::error_code StartConnect(const boost::asio::ip::tcp::endpoint& to);
   // The pending error of a finished connect (SO_ERROR).
@@ -68,10 +73,8 @@ class EventSocket {
 
   bool is_open() const { return fd_ >= 0; }
   int native_handle() const { return fd_; }
-  std::string PeerAddress() const;
   // Completes pending waits with operation_aborted.
   void Cancel();
-  void ShutdownSend();
   void Close();
 
   // Waits until the direction is ready (returns at once if its flag says so).
@@ -104,6 +107,7 @@ class EventSocket {
 
   Poller* poller_;
   int fd_ = -1;
+  bool nodelay_ = false;
   Handler waiters_[2];
 };
 

@@ -19,7 +19,12 @@ class Exchange {
   Exchange(ClientSide client, WorkerContext& ctx, const ClusterInfo& cluster,
            const RouteDecision& decision)
       : client_(client), ctx_(ctx), cluster_(cluster), route_(*decision.route),
-        decision_(decision), route_timeout_(absl::ToChronoMilliseconds(route_.timeout)) {}
+        decision_(decision), route_timeout_(absl::ToChronoMilliseconds(route_.timeout)),
+        wire_(client.state.upstream_wire), head_copy_(client.state.head_copy),
+        body_copy_(client.state.body_copy), response_(client.state.response) {
+    wire_.Clear();
+    body_copy_.clear();
+  }
 
   Task<ExchangeOutcome> Run();
 
@@ -51,19 +56,19 @@ class Exchange {
   const CompiledRoute& route_;
   const RouteDecision& decision_;
   const Clock::duration route_timeout_;
+  Gather& wire_;            // what is sent upstream before any streamed body
+  std::string& head_copy_;  // the upstream head, when the client buffer must take a body
+  std::string& body_copy_;  // a chunked body, re-chunked, while it is buffered
+  MessageHead& response_;
   ConnPool* pool_ = nullptr;
   ClusterCounters* counters_ = nullptr;
   Lease lease_;
-  Gather wire_;            // what is sent upstream before any streamed body
-  std::string head_copy_;  // the upstream head, when the client buffer must take a body
-  std::string body_copy_;  // a chunked body, re-chunked, while it is buffered
   BodyState body_;
   size_t client_used_ = 0;  // bytes at the client buffer's front that belong to this request
   BodyKind framing_body_ = BodyKind::kNone;
   bool streamed_ = false;   // the body is relayed after the head: no replay possible
   bool response_started_ = false;
   const char* reason_ = "";
-  MessageHead response_;
   ResponseFraming rframing_;
   int client_minor_ = 1;
   bool client_keep_ = true;
@@ -178,9 +183,11 @@ Task<Failure> Exchange::ReadResponseHead() {
       co_return Failure::kBadResponse;
     }
     if (rframing_.forward_interim && client_minor_ == 1) {  // 102, 103: passed on
-      Gather head;
-      BuildClientHead(response_, conn.buffer.data(), rframing_, ClientHead{}, &client_.scratch2,
-                      &head);
+      client_.socket.SetNoDelay();  // the final response follows in another write
+      Gather& head = client_.state.client_wire;
+      head.Clear();
+      BuildClientHead(response_, conn.buffer.data(), rframing_, ClientHead{},
+                      &client_.state.client_head, &head);
       const Clock::time_point route_deadline = client_.deadline.at;
       client_.deadline.After(kClientIoTimeout);
       if (co_await WriteAll(client_.socket, head.span(), client_.deadline) != IoStatus::kOk) {
@@ -244,8 +251,8 @@ Task<ExchangeOutcome> Exchange::Run() {
   params.client_address = client_.address;
   params.body = framing.body;
   params.length = framing.length;
-  BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params, &client_.scratch,
-                    &wire_);
+  BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params,
+                    &client_.state.upstream_head, &wire_);
   if (!body_.done) {
     if (body_.kind == BodyKind::kLength &&
         client_.buffer.size() >= client_.head.size + body_.remaining) {
@@ -342,8 +349,9 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
     out.body = client_minor_ == 1 ? BodyKind::kChunked : BodyKind::kUntilClose;
   }
   out.keep_alive = client_keep_ && !ctx_.draining && out.body != BodyKind::kUntilClose;
-  Gather head;
-  BuildClientHead(response_, base, rframing_, out, &client_.scratch2, &head);
+  Gather& head = client_.state.client_wire;
+  head.Clear();
+  BuildClientHead(response_, base, rframing_, out, &client_.state.client_head, &head);
   const bool whole = body.kind == BodyKind::kLength &&
                      conn.buffer.size() >= response_.size + body.remaining;
   if (whole) {
@@ -351,6 +359,7 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
     body.remaining = 0;
     body.done = true;
   }
+  if (!body.done) client_.socket.SetNoDelay();  // the body follows the head in more writes
   client_.deadline.After(kClientIoTimeout);
   IoStatus io = co_await WriteAll(client_.socket, head.span(), client_.deadline);
   conn.buffer.Consume(response_.size + (whole ? rframing_.length : 0));

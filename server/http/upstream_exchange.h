@@ -22,6 +22,7 @@
 #include "server/http/codec.h"
 #include "server/http/framing.h"
 #include "server/http/io.h"
+#include "server/http/request_state.h"
 #include "server/http/worker_context.h"
 #include "server/router/route_table.h"
 
@@ -35,8 +36,7 @@ struct ClientSide {
   const MessageHead& head;
   const RequestFraming& framing;
   std::string_view address;  // for X-Forwarded-For
-  std::string& scratch;      // reused for the upstream request head
-  std::string& scratch2;     // reused for the client response head
+  RequestState& state;       // heads, gather lists and strings for this request
 };
 
 struct ExchangeOutcome {

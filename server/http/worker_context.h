@@ -13,6 +13,7 @@
 #include "server/config/snapshot.h"
 #include "server/http/buffer.h"
 #include "server/http/event_socket.h"
+#include "server/http/request_state.h"
 #include "server/stats/counters.h"
 #include "server/upstream/cluster_manager.h"
 
@@ -24,6 +25,7 @@ struct WorkerContext {
   ClusterManager* clusters = nullptr;
   BufferPool* buffers = nullptr;
   Poller* poller = nullptr;
+  RequestStatePool* states = nullptr;
   ListenerCounters listener;
   ServerCounters server;
   std::shared_ptr<const Snapshot> snapshot;

@@ -1,5 +1,9 @@
 #include "server/runtime/worker.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "absl/strings/str_cat.h"
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/co_spawn.hpp"
@@ -16,8 +20,21 @@ namespace {
 
 constexpr std::chrono::milliseconds kSweepInterval{100};
 
-Task<void> RunSession(int fd, WorkerContext& ctx) {
-  DownstreamSession session(fd, ctx);
+// The client address for X-Forwarded-For ("" if unknown).
+std::string AddressText(const sockaddr_storage& addr) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, text,
+                sizeof(text));
+  } else if (addr.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, text,
+                sizeof(text));
+  }
+  return text;
+}
+
+Task<void> RunSession(int fd, std::string address, WorkerContext& ctx) {
+  DownstreamSession session(fd, std::move(address), ctx);
   co_await session.Run();
 }
 
@@ -29,9 +46,13 @@ Task<void> AcceptLoop(Acceptor& acceptor, WorkerContext& ctx) {
     auto [ec] = co_await acceptor.async_wait(Acceptor::wait_read, kUseTuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     for (int i = 0; i < 64; ++i) {
-      int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      sockaddr_storage peer{};
+      socklen_t len = sizeof(peer);
+      int fd = ::accept4(acceptor.native_handle(), reinterpret_cast<sockaddr*>(&peer), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) break;  // EAGAIN, or e.g. EMFILE: keep serving the connections we have
-      asio::co_spawn(acceptor.get_executor(), RunSession(fd, ctx), asio::detached);
+      asio::co_spawn(acceptor.get_executor(), RunSession(fd, AddressText(peer), ctx),
+                     asio::detached);
     }
   }
 }
@@ -43,6 +64,7 @@ Worker::Worker(EndpointRegistry* registry)
   ctx_.clusters = &clusters_;
   ctx_.buffers = &buffers_;
   ctx_.poller = &poller_;
+  ctx_.states = &states_;
 }
 
 Worker::~Worker() {

@@ -59,6 +59,7 @@ class Worker {
   IoContext io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   Poller poller_{io_};
   BufferPool buffers_;
+  RequestStatePool states_;
   ClusterManager clusters_;
   WorkerContext ctx_;
   std::optional<Acceptor> acceptor_;
