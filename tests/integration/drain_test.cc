@@ -79,5 +79,24 @@ TEST_F(DrainTest, DrainTimeoutBoundsTheWait) {
   slow.join();
 }
 
+// At the end of the drain timeout, sessions still open (one mid-head, one waiting for its
+// upstream, one idle with a request body half sent) are ended cleanly: exit code 0, not a signal.
+TEST_F(DrainTest, DrainTimeoutWithOpenSessionsExitsCleanly) {
+  RW_ASSERT_OK(StartApp({}, {"--drain-timeout", "300ms", "--workers", "1"}));
+  auto partial_head = Connect();
+  RW_ASSERT_OK(partial_head);
+  RW_ASSERT_OK((*partial_head)->WriteRaw("GET /api/x HTTP/1.1\r\nHost: a\r\n"));
+  auto partial_body = Connect();
+  RW_ASSERT_OK(partial_body);
+  RW_ASSERT_OK((*partial_body)->WriteRaw(
+      "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nabc"));
+  std::thread slow([&] { (void)Get("/api/sleep/20000"); });
+  ASSERT_TRUE(CounterReaches("listener.proxy.downstream_rq_total", 2));
+  Signal(SIGTERM);
+  EXPECT_TRUE(Exits(std::chrono::seconds(4)));
+  EXPECT_EQ(env_.proxy().exit_code(), 0);
+  slow.join();
+}
+
 }  // namespace
 }  // namespace rwtest

@@ -163,6 +163,22 @@ TEST_F(PoolingTest, PostWithBodyOnStaleConnectionIsNotRetried) {
   EXPECT_EQ(Counter("cluster.app.upstream_rq_retry_stale"), 0);
 }
 
+// A streamed body (over 64 KiB) cannot be replayed: on a stale connection the request fails
+// with a 502 at once, instead of being "retried" with its head only and timing out.
+TEST_F(PoolingTest, StreamedBodyOnStaleConnectionIsNotReplayed) {
+  RW_ASSERT_OK(StartApp({"--drop-after", "1"}, {"--workers", "1"}));
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  auto warm = (*conn)->Send("GET", "/api/warm");
+  RW_ASSERT_OK(warm);
+  ASSERT_EQ(warm->status, 200);
+  auto res = (*conn)->Send("PUT", "/api/upload", {}, std::string(200 * 1024, 'x'));
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 502) << res->body;
+  EXPECT_EQ(Counter("cluster.app.upstream_rq_retry_stale"), 0);
+  EXPECT_EQ(Counter("cluster.app.upstream_rq_timeout"), 0);
+}
+
 // The upstream closes connections idle for 20 ms while requests come with 0-40 ms gaps: the race
 // happens for real some of the time, and the client must never see it.
 TEST_F(PoolingTest, IdleCloseRaceCausesNoClientErrors) {

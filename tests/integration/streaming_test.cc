@@ -1,6 +1,10 @@
 // Bodies stream through the proxy: large downloads and uploads keep rwproxy's memory bounded
 // (a real assertion on RSS: this is about bounded memory, not speed), and Expect: 100-continue.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -135,6 +139,36 @@ TEST_F(StreamingTest, ExpectContinueGetsInterim100ThenFinal200) {
   auto echo = ParseKeyValues(res->body);
   EXPECT_EQ(echo["received"], "11");
   EXPECT_EQ(echo["target"], "/upload");
+}
+
+// A client that stops reading for longer than the route timeout while a large response
+// streams is not cut off: the route timeout bounds the upstream, the client has its own.
+TEST_F(StreamingTest, SlowClientIsNotCutOffByTheRouteTimeout) {
+  RW_ASSERT_OK(StartApp());
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(env_.proxy_port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  constexpr uint64_t kBody = 32 * kMiB;  // far more than the socket buffers hold
+  std::string request = "GET /short/bytes/" + std::to_string(kBody) +
+                        " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  char chunk[65536];
+  uint64_t received = 0;
+  ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+  ASSERT_GT(n, 0);
+  received += static_cast<uint64_t>(n);
+  // The stimulus, not a synchronisation: a client that reads nothing for 3x the route's 500 ms.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  while ((n = ::recv(fd, chunk, sizeof(chunk), 0)) > 0) received += static_cast<uint64_t>(n);
+  ::close(fd);
+  EXPECT_GT(received, kBody);  // the whole body (plus the head) arrived
+  EXPECT_EQ(Counter("cluster.app.upstream_rq_timeout"), 0);
 }
 
 }  // namespace
