@@ -58,7 +58,7 @@ void Poller::Dispatch() {
     if (n <= 0) return;
     // Flags first for the whole batch, then the waiters: a resumed coroutine may close any
     // socket, so no EventSocket is touched after the first handler runs.
-    std::deque<EventSocket::Handler> ready;  // never relocated: the handlers are move-only
+    std::deque<EventSocket::Handler>& ready = ready_;  // never relocated: move-only handlers
     for (int i = 0; i < n; ++i) {
       auto* socket = static_cast<EventSocket*>(events[i].data.ptr);
       socket->OnEvents(events[i].events);
@@ -71,6 +71,7 @@ void Poller::Dispatch() {
       }
     }
     for (auto& handler : ready) std::move(handler)(boost::system::error_code());
+    ready.clear();
     if (n < kMaxEvents) return;
   }
 }

@@ -16,6 +16,7 @@
 
 #include <sys/epoll.h>
 
+#include <deque>
 #include <string>
 
 #include "boost/asio/any_completion_handler.hpp"
@@ -47,6 +48,7 @@ class Poller {
   int epfd_ = -1;
   boost::asio::posix::basic_stream_descriptor<boost::asio::io_context::executor_type> watch_;
   bool stopped_ = false;
+  std::deque<boost::asio::any_completion_handler<void(boost::system::error_code)>> ready_;
 };
 
 class EventSocket {

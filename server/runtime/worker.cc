@@ -23,9 +23,16 @@ constexpr std::chrono::milliseconds kSweepInterval{100};
 // The client address for X-Forwarded-For ("" if unknown).
 std::string AddressText(const sockaddr_storage& addr) {
   char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, text,
-                sizeof(text));
+  if (addr.ss_family == AF_INET) {  // by hand: inet_ntop formats through vfprintf
+    const auto* b = reinterpret_cast<const unsigned char*>(
+        &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr);
+    char* p = text;
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) *p++ = '.';
+      if (b[i] >= 100) *p++ = static_cast<char>('0' + b[i] / 100);
+      if (b[i] >= 10) *p++ = static_cast<char>('0' + b[i] / 10 % 10);
+      *p++ = static_cast<char>('0' + b[i] % 10);
+    }
   } else if (addr.ss_family == AF_INET6) {
     ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, text,
                 sizeof(text));
