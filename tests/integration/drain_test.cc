@@ -82,7 +82,7 @@ TEST_F(DrainTest, DrainTimeoutBoundsTheWait) {
 // At the end of the drain timeout, sessions still open (one mid-head, one waiting for its
 // upstream, one idle with a request body half sent) are ended cleanly: exit code 0, not a signal.
 TEST_F(DrainTest, DrainTimeoutWithOpenSessionsExitsCleanly) {
-  RW_ASSERT_OK(StartApp({}, {"--drain-timeout", "300ms", "--workers", "1"}));
+  RW_ASSERT_OK(StartApp({}, {"--drain-timeout", "300ms"}));
   auto partial_head = Connect();
   RW_ASSERT_OK(partial_head);
   RW_ASSERT_OK((*partial_head)->WriteRaw("GET /api/x HTTP/1.1\r\nHost: a\r\n"));

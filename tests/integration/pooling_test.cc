@@ -179,6 +179,22 @@ TEST_F(PoolingTest, StreamedBodyOnStaleConnectionIsNotReplayed) {
   EXPECT_EQ(Counter("cluster.app.upstream_rq_timeout"), 0);
 }
 
+// A small chunked body is buffered (re-chunked) before it is sent, so on a stale connection the
+// whole request, body included, is replayed on a fresh one (not its head alone).
+TEST_F(PoolingTest, SmallChunkedBodyOnStaleConnectionIsReplayedWhole) {
+  RW_ASSERT_OK(StartApp({"--drop-after", "1"}, {"--workers", "1"}));
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  auto warm = (*conn)->Send("GET", "/api/warm");
+  RW_ASSERT_OK(warm);
+  ASSERT_EQ(warm->status, 200);
+  auto res = (*conn)->SendChunked("PUT", "/api/upload", 1000, 300);
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(res->body.find("received=1000"), std::string::npos) << res->body;
+  EXPECT_EQ(Counter("cluster.app.upstream_rq_retry_stale"), 1);
+}
+
 // The upstream closes connections idle for 20 ms while requests come with 0-40 ms gaps: the race
 // happens for real some of the time, and the client must never see it.
 TEST_F(PoolingTest, IdleCloseRaceCausesNoClientErrors) {

@@ -28,7 +28,12 @@
 
 namespace rwtest {
 
-std::string RwproxyBinary() { return RWPROXY_BIN; }
+// RWPROXY_TEST_BINARY runs the suite against another build (e.g. to show a test fails without a
+// fix); by default, the one built with the tests.
+std::string RwproxyBinary() {
+  const char* other = std::getenv("RWPROXY_TEST_BINARY");
+  return other && *other ? other : RWPROXY_BIN;
+}
 std::string RwupstreamBinary() { return RWUPSTREAM_BIN; }
 
 absl::StatusOr<uint16_t> UnusedPort() {
