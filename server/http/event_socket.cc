@@ -1,6 +1,7 @@
 #include "server/http/event_socket.h"
 
 #include <netinet/in.h>
+#include <sys/eventfd.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,15 +20,39 @@ boost::system::error_code Errno(int e) { return {e, boost::system::system_catego
 }  // namespace
 
 Poller::Poller(asio::io_context& io)
-    : executor_(io.get_executor()), epfd_(::epoll_create1(EPOLL_CLOEXEC)), watch_(executor_) {
+    : executor_(io.get_executor()),
+      epfd_(::epoll_create1(EPOLL_CLOEXEC)),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      watch_(executor_) {
   boost::system::error_code ec;
   if (epfd_ >= 0) watch_.assign(::dup(epfd_), ec);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = nullptr;
+  if (epfd_ >= 0 && wake_fd_ >= 0) ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_fd_, &ev);
 }
 
 Poller::~Poller() {
   boost::system::error_code ignored;
   watch_.close(ignored);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
   if (epfd_ >= 0) ::close(epfd_);
+}
+
+void Poller::Run(asio::io_context& io, std::chrono::milliseconds max_block) {
+  const int block_ms = static_cast<int>(max_block.count());
+  while (!io.stopped()) {
+    io.poll();  // ready handlers, expired timers, posted tasks
+    if (io.stopped()) break;
+    // Block only when nothing is ready: a batch that filled the event array may have more.
+    int timeout = block_ms;
+    while (Dispatch(timeout) == kMaxEvents) timeout = 0;
+  }
+}
+
+void Poller::Wake() {
+  uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof(one));
 }
 
 void Poller::Start() {
@@ -46,34 +71,38 @@ void Poller::Arm() {
   watch_.async_wait(asio::posix::descriptor_base::wait_read,
                     [this](const boost::system::error_code& ec) {
                       if (ec || stopped_) return;
-                      Dispatch();
+                      while (Dispatch(0) == kMaxEvents) {
+                      }
                       Arm();
                     });
 }
 
-void Poller::Dispatch() {
+int Poller::Dispatch(int timeout_ms) {
   epoll_event events[kMaxEvents];
-  for (int round = 0; round < 4; ++round) {
-    int n = ::epoll_wait(epfd_, events, kMaxEvents, 0);
-    if (n <= 0) return;
-    // Flags first for the whole batch, then the waiters: a resumed coroutine may close any
-    // socket, so no EventSocket is touched after the first handler runs.
-    std::deque<EventSocket::Handler>& ready = ready_;  // never relocated: move-only handlers
-    for (int i = 0; i < n; ++i) {
-      auto* socket = static_cast<EventSocket*>(events[i].data.ptr);
-      socket->OnEvents(events[i].events);
-      for (auto& waiter : socket->waiters_) {
-        if (waiter && socket->Ready(&waiter == &socket->waiters_[0] ? EventSocket::kRead
-                                                                    : EventSocket::kWrite)) {
-          ready.emplace_back(std::move(waiter));
-          waiter = nullptr;
-        }
+  int n = ::epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
+  if (n <= 0) return 0;
+  // Flags first for the whole batch, then the waiters: a resumed coroutine may close any
+  // socket, so no EventSocket is touched after the first handler runs.
+  std::deque<EventSocket::Handler>& ready = ready_;  // never relocated: move-only handlers
+  for (int i = 0; i < n; ++i) {
+    auto* socket = static_cast<EventSocket*>(events[i].data.ptr);
+    if (socket == nullptr) {  // Wake(): the io_context has work from another thread
+      uint64_t count;
+      (void)!::read(wake_fd_, &count, sizeof(count));
+      continue;
+    }
+    socket->OnEvents(events[i].events);
+    for (int d = 0; d < 2; ++d) {
+      auto& waiter = socket->waiters_[d];
+      if (waiter && socket->Ready(static_cast<EventSocket::Direction>(d))) {
+        ready.emplace_back(std::move(waiter));
+        waiter = nullptr;
       }
     }
-    for (auto& handler : ready) std::move(handler)(boost::system::error_code());
-    ready.clear();
-    if (n < kMaxEvents) return;
   }
+  for (auto& handler : ready) std::move(handler)(boost::system::error_code());
+  ready.clear();
+  return n;
 }
 
 void EventSocket::OnEvents(uint32_t events) {

@@ -5,8 +5,12 @@
 // no epoll_ctl per wait (Asio 1.26's reactor does one or the other for every wait). An upstream
 // connection's close is seen from the flags (EPOLLRDHUP), even when it came with the response.
 //
-// The Poller's epoll fd is itself watched through the worker's io_context, so coroutines,
-// timers and posted tasks keep running on Asio; only socket readiness bypasses its reactor.
+// A worker thread runs Poller::Run: one loop that blocks in epoll_wait on the worker's own set
+// and, between waits, runs the io_context's ready handlers and expired timers (io_context::poll),
+// so coroutines, timers and posted tasks keep running on Asio while socket readiness bypasses its
+// reactor. Other threads post to the io_context and then call Wake(). (Start() instead watches
+// the epoll fd through the io_context itself, for code that drives the io_context directly, such
+// as unit tests.)
 //
 // Ownership: the Worker owns its Poller; an EventSocket is owned by a session or an upstream
 // connection and must be closed (or destroyed) before the Poller. Thread-safety: the worker
@@ -16,6 +20,7 @@
 
 #include <sys/epoll.h>
 
+#include <chrono>
 #include <deque>
 #include <string>
 
@@ -34,7 +39,12 @@ class Poller {
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
-  // Starts watching (call on the worker thread, or before it runs).
+  // The worker's loop, until `io` is stopped. Blocks at most `max_block` at a time, which bounds
+  // how late an Asio timer can fire.
+  void Run(boost::asio::io_context& io, std::chrono::milliseconds max_block);
+  // Any thread: makes Run look at the io_context now (after a post).
+  void Wake();
+  // Alternative to Run: watch the epoll fd through the io_context (nested epoll).
   void Start();
   void Stop();
   boost::asio::io_context::executor_type executor() const { return executor_; }
@@ -42,10 +52,12 @@ class Poller {
 
  private:
   void Arm();
-  void Dispatch();
+  // Handles up to one epoll_wait's worth of events, waiting at most timeout_ms.
+  int Dispatch(int timeout_ms);
 
   boost::asio::io_context::executor_type executor_;
   int epfd_ = -1;
+  int wake_fd_ = -1;  // eventfd in the epoll set; its events carry data.ptr == nullptr
   boost::asio::posix::basic_stream_descriptor<boost::asio::io_context::executor_type> watch_;
   bool stopped_ = false;
   std::deque<boost::asio::any_completion_handler<void(boost::system::error_code)>> ready_;

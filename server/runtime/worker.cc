@@ -19,6 +19,9 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr std::chrono::milliseconds kSweepInterval{100};
+// The longest the worker blocks in epoll_wait: how late an Asio timer (the sweep, a pool
+// waiter's deadline) may fire at worst.
+constexpr std::chrono::milliseconds kMaxBlock{20};
 
 // The client address for X-Forwarded-For ("" if unknown).
 std::string AddressText(const sockaddr_storage& addr) {
@@ -47,19 +50,22 @@ Task<void> RunSession(int fd, std::string address, WorkerContext& ctx) {
 
 // Accepts every pending connection at each readiness of the listening socket (accept4: the new
 // socket is non-blocking from the start), each becoming a session coroutine.
-template <typename Acceptor>
-Task<void> AcceptLoop(Acceptor& acceptor, WorkerContext& ctx) {
+Task<void> AcceptLoop(EventSocket& listener, WorkerContext& ctx, Executor executor) {
   for (;;) {
-    auto [ec] = co_await acceptor.async_wait(Acceptor::wait_read, kUseTuple);
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    auto [ec] = co_await listener.Wait(EventSocket::kRead, kUseTuple);
+    if (ec || !listener.is_open()) co_return;
     for (int i = 0; i < 64; ++i) {
       sockaddr_storage peer{};
       socklen_t len = sizeof(peer);
-      int fd = ::accept4(acceptor.native_handle(), reinterpret_cast<sockaddr*>(&peer), &len,
+      int fd = ::accept4(listener.native_handle(), reinterpret_cast<sockaddr*>(&peer), &len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) break;  // EAGAIN, or e.g. EMFILE: keep serving the connections we have
-      asio::co_spawn(acceptor.get_executor(), RunSession(fd, AddressText(peer), ctx),
-                     asio::detached);
+      if (fd < 0) {
+        // EAGAIN: wait for the next edge. Anything else (e.g. EMFILE): keep serving the
+        // connections we have and try again at the next readiness.
+        if (errno == EAGAIN || errno == EWOULDBLOCK) listener.readable = false;
+        break;
+      }
+      asio::co_spawn(executor, RunSession(fd, AddressText(peer), ctx), asio::detached);
     }
   }
 }
@@ -79,6 +85,7 @@ Worker::~Worker() {
   // Sessions still open (a drain that timed out): end their waits and let them finish on this
   // thread (bounded), while the context and pools they use still exist; then destroy whatever
   // handler is left.
+  listener_.Close();
   acceptor_.reset();
   std::vector<DownstreamSession*> open(ctx_.sessions.begin(), ctx_.sessions.end());
   for (DownstreamSession* session : open) {
@@ -105,6 +112,7 @@ bool Worker::Listen(const tcp::endpoint& endpoint, std::string* error) {
   }
   if (!ec) acceptor_->bind(endpoint, ec);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) bound_ = acceptor_->local_endpoint(ec);
   if (ec) {
     *error = absl::StrCat("cannot listen on ", endpoint.address().to_string(), ":",
                           endpoint.port(), ": ", ec.message());
@@ -113,20 +121,20 @@ bool Worker::Listen(const tcp::endpoint& endpoint, std::string* error) {
   return true;
 }
 
-tcp::endpoint Worker::local_endpoint() const {
-  boost::system::error_code ec;
-  return acceptor_ ? acceptor_->local_endpoint(ec) : tcp::endpoint();
-}
+tcp::endpoint Worker::local_endpoint() const { return bound_; }
 
 void Worker::Start() {
   if (acceptor_) {
+    // The listening socket moves to the worker's epoll set like every other socket.
     boost::system::error_code ignored;
     acceptor_->non_blocking(true, ignored);
-    asio::co_spawn(io_, AcceptLoop(*acceptor_, ctx_), asio::detached);
+    int fd = acceptor_->release(ignored);
+    if (fd >= 0 && listener_.Adopt(fd)) {
+      asio::co_spawn(io_, AcceptLoop(listener_, ctx_, io_.get_executor()), asio::detached);
+    }
   }
-  poller_.Start();
   ScheduleSweep();
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] { poller_.Run(io_, kMaxBlock); });
 }
 
 void Worker::ScheduleSweep() {
@@ -151,6 +159,7 @@ void Worker::Apply(std::shared_ptr<const Snapshot> snapshot, std::function<void(
     ctx_.snapshot = std::move(snapshot);
     done();
   });
+  poller_.Wake();
 }
 
 void Worker::ApplyNow(std::shared_ptr<const Snapshot> snapshot) {
@@ -167,6 +176,7 @@ void Worker::Collect(std::function<void(StatsSnapshot)> done) {
     if (ctx_.snapshot) stats.config_version = ctx_.snapshot->version;
     done(std::move(stats));
   });
+  poller_.Wake();
 }
 
 void Worker::BeginDrain() {
@@ -176,17 +186,17 @@ void Worker::BeginDrain() {
     std::vector<DownstreamSession*> sessions(ctx_.sessions.begin(), ctx_.sessions.end());
     for (DownstreamSession* session : sessions) session->CloseIfIdle();
   });
+  poller_.Wake();
 }
 
 void Worker::Stop() {
   if (!thread_.joinable()) return;
   asio::post(io_, [this] {
-    boost::system::error_code ignored;
-    if (acceptor_) acceptor_->close(ignored);
+    listener_.Close();
     sweep_timer_.cancel();
-    poller_.Stop();
     io_.stop();
   });
+  poller_.Wake();
   thread_.join();
 }
 

@@ -62,7 +62,9 @@ class Worker {
   RequestStatePool states_;
   ClusterManager clusters_;
   WorkerContext ctx_;
-  std::optional<Acceptor> acceptor_;
+  std::optional<Acceptor> acceptor_;  // binds and listens; Start() moves its fd to listener_
+  EventSocket listener_{&poller_};
+  boost::asio::ip::tcp::endpoint bound_;
   Timer sweep_timer_{io_.get_executor()};
   std::vector<DownstreamSession*> sweep_sessions_;  // reused by each sweep
   std::thread thread_;
