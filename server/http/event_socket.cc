@@ -22,10 +22,7 @@ boost::system::error_code Errno(int e) { return {e, boost::system::system_catego
 Poller::Poller(asio::io_context& io)
     : executor_(io.get_executor()),
       epfd_(::epoll_create1(EPOLL_CLOEXEC)),
-      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      watch_(executor_) {
-  boost::system::error_code ec;
-  if (epfd_ >= 0) watch_.assign(::dup(epfd_), ec);
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLET;
   ev.data.ptr = nullptr;
@@ -34,18 +31,26 @@ Poller::Poller(asio::io_context& io)
 
 Poller::~Poller() {
   boost::system::error_code ignored;
-  watch_.close(ignored);
+  if (watch_) watch_->close(ignored);
   if (wake_fd_ >= 0) ::close(wake_fd_);
   if (epfd_ >= 0) ::close(epfd_);
 }
 
-void Poller::Run(asio::io_context& io, std::chrono::milliseconds max_block) {
-  const int block_ms = static_cast<int>(max_block.count());
+void Poller::Run(asio::io_context& io, std::chrono::milliseconds tick,
+                 const std::function<void()>& on_tick) {
+  auto next_tick = std::chrono::steady_clock::now() + tick;
   while (!io.stopped()) {
-    io.poll();  // ready handlers, expired timers, posted tasks
+    io.poll();  // ready handlers and posted tasks (no reactor: no syscall)
     if (io.stopped()) break;
-    // Block only when nothing is ready: a batch that filled the event array may have more.
-    int timeout = block_ms;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_tick) {
+      on_tick();
+      next_tick = now + tick;
+      continue;  // the tick may have posted work
+    }
+    int timeout = static_cast<int>(
+        std::chrono::ceil<std::chrono::milliseconds>(next_tick - now).count());
+    // A batch that filled the event array may have more behind it.
     while (Dispatch(timeout) == kMaxEvents) timeout = 0;
   }
 }
@@ -57,18 +62,23 @@ void Poller::Wake() {
 
 void Poller::Start() {
   stopped_ = false;
+  if (!watch_) {
+    watch_.emplace(executor_);
+    boost::system::error_code ec;
+    watch_->assign(::dup(epfd_), ec);
+  }
   Arm();
 }
 
 void Poller::Stop() {
   stopped_ = true;
   boost::system::error_code ignored;
-  watch_.cancel(ignored);
+  if (watch_) watch_->cancel(ignored);
 }
 
 void Poller::Arm() {
   if (stopped_) return;
-  watch_.async_wait(asio::posix::descriptor_base::wait_read,
+  watch_->async_wait(asio::posix::descriptor_base::wait_read,
                     [this](const boost::system::error_code& ec) {
                       if (ec || stopped_) return;
                       while (Dispatch(0) == kMaxEvents) {

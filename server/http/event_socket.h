@@ -22,6 +22,8 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "boost/asio/any_completion_handler.hpp"
@@ -39,9 +41,11 @@ class Poller {
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
-  // The worker's loop, until `io` is stopped. Blocks at most `max_block` at a time, which bounds
-  // how late an Asio timer can fire.
-  void Run(boost::asio::io_context& io, std::chrono::milliseconds max_block);
+  // The worker's loop, until `io` is stopped: ready handlers, socket readiness, and `on_tick`
+  // every `tick` (the worker's sweep). The io_context is only polled, so it must not need a
+  // reactor of its own: no Asio timers or Asio sockets on it (its poll would cost a syscall).
+  void Run(boost::asio::io_context& io, std::chrono::milliseconds tick,
+           const std::function<void()>& on_tick);
   // Any thread: makes Run look at the io_context now (after a post).
   void Wake();
   // Alternative to Run: watch the epoll fd through the io_context (nested epoll).
@@ -58,7 +62,9 @@ class Poller {
   boost::asio::io_context::executor_type executor_;
   int epfd_ = -1;
   int wake_fd_ = -1;  // eventfd in the epoll set; its events carry data.ptr == nullptr
-  boost::asio::posix::basic_stream_descriptor<boost::asio::io_context::executor_type> watch_;
+  // Only for Start(): creating it would start the io_context's own reactor.
+  std::optional<boost::asio::posix::basic_stream_descriptor<boost::asio::io_context::executor_type>>
+      watch_;
   bool stopped_ = false;
   std::deque<boost::asio::any_completion_handler<void(boost::system::error_code)>> ready_;
 };

@@ -18,10 +18,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// How often deadlines (connections, queued pool requests) and idle connections are checked.
 constexpr std::chrono::milliseconds kSweepInterval{100};
-// The longest the worker blocks in epoll_wait: how late an Asio timer (the sweep, a pool
-// waiter's deadline) may fire at worst.
-constexpr std::chrono::milliseconds kMaxBlock{20};
 
 // The client address for X-Forwarded-For ("" if unknown).
 std::string AddressText(const sockaddr_storage& addr) {
@@ -91,6 +89,7 @@ Worker::~Worker() {
   for (DownstreamSession* session : open) {
     if (ctx_.sessions.contains(session)) session->Abort();
   }
+  clusters_.AbortWaiters();
   io_.restart();
   for (int i = 0; i < 1000 && !ctx_.sessions.empty(); ++i) {
     if (io_.poll() == 0) break;
@@ -133,24 +132,18 @@ void Worker::Start() {
       asio::co_spawn(io_, AcceptLoop(listener_, ctx_, io_.get_executor()), asio::detached);
     }
   }
-  ScheduleSweep();
-  thread_ = std::thread([this] { poller_.Run(io_, kMaxBlock); });
+  thread_ = std::thread([this] { poller_.Run(io_, kSweepInterval, [this] { Sweep(); }); });
 }
 
-void Worker::ScheduleSweep() {
-  sweep_timer_.expires_after(kSweepInterval);
-  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    const Clock::time_point now = Clock::now();
-    // Per-connection deadlines: one check per connection per sweep, no timer per operation.
-    // Copy: a cancelled session may end and erase itself while we iterate.
-    sweep_sessions_.assign(ctx_.sessions.begin(), ctx_.sessions.end());
-    for (DownstreamSession* session : sweep_sessions_) {
-      if (ctx_.sessions.contains(session)) session->CheckDeadline(now);
-    }
-    clusters_.Sweep(now);
-    ScheduleSweep();
-  });
+void Worker::Sweep() {
+  const Clock::time_point now = Clock::now();
+  // Per-connection deadlines: one check per connection per sweep, no timer per operation.
+  // Copy: a cancelled session may end and erase itself while we iterate.
+  sweep_sessions_.assign(ctx_.sessions.begin(), ctx_.sessions.end());
+  for (DownstreamSession* session : sweep_sessions_) {
+    if (ctx_.sessions.contains(session)) session->CheckDeadline(now);
+  }
+  clusters_.Sweep(now);
 }
 
 void Worker::Apply(std::shared_ptr<const Snapshot> snapshot, std::function<void()> done) {
@@ -193,7 +186,6 @@ void Worker::Stop() {
   if (!thread_.joinable()) return;
   asio::post(io_, [this] {
     listener_.Close();
-    sweep_timer_.cancel();
     io_.stop();
   });
   poller_.Wake();

@@ -14,7 +14,6 @@
 
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include "boost/asio/steady_timer.hpp"
 #include "server/http/io.h"
 #include "server/http/worker_context.h"
 #include "server/upstream/cluster_manager.h"
@@ -43,7 +42,7 @@ class Worker {
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
  private:
-  void ScheduleSweep();
+  void Sweep();
 
   // io_context whose shutdown (destroying every pending handler, and so every session coroutine)
   // the Worker can run while its members are still alive.
@@ -53,7 +52,6 @@ class Worker {
     void DestroyHandlers() { shutdown(); }
   };
   using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
-  using Timer = boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, Executor>;
 
   // One thread runs it; other threads only post to it, so reactor I/O needs no locking.
   IoContext io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
@@ -65,7 +63,6 @@ class Worker {
   std::optional<Acceptor> acceptor_;  // binds and listens; Start() moves its fd to listener_
   EventSocket listener_{&poller_};
   boost::asio::ip::tcp::endpoint bound_;
-  Timer sweep_timer_{io_.get_executor()};
   std::vector<DownstreamSession*> sweep_sessions_;  // reused by each sweep
   std::thread thread_;
 };

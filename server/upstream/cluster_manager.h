@@ -50,6 +50,10 @@ class ClusterManager {
 
   // Idle timeouts, freed capacity, and deleting drained pools that have emptied.
   void Sweep(Clock::time_point now);
+  // Worker shutdown: every request queued for a connection gives up now.
+  void AbortWaiters() {
+    for (auto& [key, pool] : pools_) pool->AbortWaiters();
+  }
   // Adds this worker's counters and gauges (per cluster of `snapshot`) to *out.
   void Collect(const Snapshot* snapshot, StatsSnapshot* out) const;
 

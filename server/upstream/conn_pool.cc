@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+
+#include "boost/asio/post.hpp"
 #include <cerrno>
 
 namespace rwproxy {
@@ -68,7 +70,7 @@ void ConnPool::WakeOneToConnect() {
   Waiter* waiter = waiters_.front();
   waiters_.pop_front();
   waiter->may_connect = true;
-  waiter->timer.cancel();
+  Resume(waiter);
 }
 
 std::shared_ptr<UpstreamConn> ConnPool::TakeIdle(Clock::time_point now) {
@@ -127,14 +129,17 @@ Task<Lease> ConnPool::Acquire(ClusterCounters* counters, absl::Duration connect_
     ++counters->upstream_rq_overflow;
     co_return Lease(AcquireError::kOverflow);
   }
-  Waiter waiter(executor_);
-  waiter.timer.expires_at(deadline->at);
-  waiters_.push_back(&waiter);
+  Waiter waiter;
+  waiter.deadline = deadline->at;
   ++waiting_;
-  co_await waiter.timer.async_wait(kUseTuple);
+  co_await boost::asio::async_initiate<decltype(kUseTuple), void(boost::system::error_code)>(
+      [this, &waiter](auto handler) {
+        EventSocket::Handler stored(std::move(handler));
+        waiter.handler.swap(stored);
+        waiters_.push_back(&waiter);
+      },
+      kUseTuple);
   --waiting_;
-  auto it = std::find(waiters_.begin(), waiters_.end(), &waiter);
-  if (it != waiters_.end()) waiters_.erase(it);  // timed out: still queued
   if (waiter.conn) {
     ++counters->upstream_rq_reused;
     co_return Lease(this, std::move(waiter.conn), true);  // stayed busy
@@ -156,7 +161,7 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
       Waiter* waiter = waiters_.front();
       waiters_.pop_front();
       waiter->conn = std::move(conn);
-      waiter->timer.cancel();
+      Resume(waiter);
       return;
     }
     --busy_;
@@ -198,7 +203,32 @@ void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_h
   idle_.push_back(std::move(conn));
 }
 
+void ConnPool::Resume(Waiter* waiter) {
+  boost::asio::post(executor_, [h = std::move(waiter->handler)]() mutable {
+    std::move(h)(boost::system::error_code());
+  });
+  waiter->handler = nullptr;
+}
+
+void ConnPool::AbortWaiters() {
+  while (!waiters_.empty()) {
+    Waiter* waiter = waiters_.front();
+    waiters_.pop_front();
+    Resume(waiter);  // neither a connection nor a slot: kOverflow
+  }
+}
+
 void ConnPool::Sweep(Clock::time_point now) {
+  // Queued requests whose deadline passed give up (503).
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if ((*it)->deadline <= now) {
+      Waiter* waiter = *it;
+      it = waiters_.erase(it);
+      Resume(waiter);
+    } else {
+      ++it;
+    }
+  }
   for (size_t i = 0; i < idle_.size();) {
     if (idle_[i]->idle_deadline <= now || Unusable(*idle_[i])) {
       std::shared_ptr<UpstreamConn> conn = std::move(idle_[i]);

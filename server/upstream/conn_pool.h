@@ -21,7 +21,6 @@
 #include <memory>
 #include <vector>
 
-#include "boost/asio/steady_timer.hpp"
 #include "server/config/snapshot.h"
 #include "server/http/buffer.h"
 #include "server/http/io.h"
@@ -94,6 +93,8 @@ class ConnPool {
   // Closes expired idle connections and those the upstream closed or wrote to while idle, and
   // wakes waiters when capacity freed up elsewhere.
   void Sweep(Clock::time_point now);
+  // Worker shutdown: every queued Acquire returns kOverflow now.
+  void AbortWaiters();
   // The endpoint left the config: close idle connections now, busy ones when released.
   void Drain();
   void Undrain() { draining_ = false; }
@@ -107,13 +108,15 @@ class ConnPool {
 
  private:
   friend class Lease;
-  using Timer = boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, Executor>;
+  // A queued Acquire. No timer of its own: Sweep ends it at its deadline (the route's).
   struct Waiter {
-    explicit Waiter(const Executor& ex) : timer(ex) {}
-    Timer timer;
+    EventSocket::Handler handler;        // resumes the waiting Acquire
+    Clock::time_point deadline;
     std::shared_ptr<UpstreamConn> conn;  // handed over by Release
     bool may_connect = false;            // a slot freed up
   };
+  // Resumes a waiter already taken off the queue.
+  void Resume(Waiter* waiter);
 
   void Release(std::shared_ptr<UpstreamConn> conn, bool reusable, int64_t keep_alive_hint_ms);
   bool ReserveSlot();
