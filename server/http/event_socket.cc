@@ -15,7 +15,6 @@ namespace rwproxy {
 namespace asio = boost::asio;
 
 namespace {
-constexpr int kMaxEvents = 256;
 boost::system::error_code Errno(int e) { return {e, boost::system::system_category()}; }
 }  // namespace
 
@@ -50,8 +49,9 @@ void Poller::Run(asio::io_context& io, std::chrono::milliseconds tick,
     }
     int timeout = static_cast<int>(
         std::chrono::ceil<std::chrono::milliseconds>(next_tick - now).count());
-    // A batch that filled the event array may have more behind it.
-    while (Dispatch(timeout) == kMaxEvents) timeout = 0;
+    // The batch is handled inside the io_context (the next poll), where Asio recycles the
+    // memory of coroutine frames and handlers; outside it, every one would be a malloc.
+    if (Wait(timeout) > 0) asio::post(io, [this] { HandleEvents(); });
   }
 }
 
@@ -81,27 +81,31 @@ void Poller::Arm() {
   watch_->async_wait(asio::posix::descriptor_base::wait_read,
                     [this](const boost::system::error_code& ec) {
                       if (ec || stopped_) return;
-                      while (Dispatch(0) == kMaxEvents) {
-                      }
+                      while (Wait(0) > 0) HandleEvents();
                       Arm();
                     });
 }
 
-int Poller::Dispatch(int timeout_ms) {
-  epoll_event events[kMaxEvents];
-  int n = ::epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
-  if (n <= 0) return 0;
+int Poller::Wait(int timeout_ms) {
+  int n = ::epoll_wait(epfd_, events_, kMaxEvents, timeout_ms);
+  pending_ = n > 0 ? n : 0;
+  return pending_;
+}
+
+void Poller::HandleEvents() {
+  const int n = pending_;
+  pending_ = 0;
   // Flags first for the whole batch, then the waiters: a resumed coroutine may close any
   // socket, so no EventSocket is touched after the first handler runs.
   std::deque<EventSocket::Handler>& ready = ready_;  // never relocated: move-only handlers
   for (int i = 0; i < n; ++i) {
-    auto* socket = static_cast<EventSocket*>(events[i].data.ptr);
+    auto* socket = static_cast<EventSocket*>(events_[i].data.ptr);
     if (socket == nullptr) {  // Wake(): the io_context has work from another thread
       uint64_t count;
       (void)!::read(wake_fd_, &count, sizeof(count));
       continue;
     }
-    socket->OnEvents(events[i].events);
+    socket->OnEvents(events_[i].events);
     for (int d = 0; d < 2; ++d) {
       auto& waiter = socket->waiters_[d];
       if (waiter && socket->Ready(static_cast<EventSocket::Direction>(d))) {
@@ -112,7 +116,6 @@ int Poller::Dispatch(int timeout_ms) {
   }
   for (auto& handler : ready) std::move(handler)(boost::system::error_code());
   ready.clear();
-  return n;
 }
 
 void EventSocket::OnEvents(uint32_t events) {

@@ -56,8 +56,13 @@ class Poller {
 
  private:
   void Arm();
-  // Handles up to one epoll_wait's worth of events, waiting at most timeout_ms.
-  int Dispatch(int timeout_ms);
+  // Fills events_ (waiting at most timeout_ms); returns how many.
+  int Wait(int timeout_ms);
+  // Sets the flags of the sockets in events_ and resumes their waiters.
+  void HandleEvents();
+  static constexpr int kMaxEvents = 256;
+  epoll_event events_[kMaxEvents];
+  int pending_ = 0;
 
   boost::asio::io_context::executor_type executor_;
   int epfd_ = -1;
