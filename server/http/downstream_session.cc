@@ -88,16 +88,19 @@ Task<bool> DownstreamSession::WaitForRequest(bool first) {
       buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer
       auto [ec] = co_await socket_.Wait(Socket::kRead, kUseTuple);
       if (ec || deadline_.expired) co_return false;  // drained, or the deadline passed
-      continue;
     }
-    IoStatus io = co_await ReadSome(socket_, buffer_, deadline_, kReadRoom, BufferPool::kBlockSize);
+    IoStatus io = TryRead(socket_, buffer_, deadline_, kReadRoom, BufferPool::kBlockSize);
+    if (io == IoStatus::kWait) continue;  // the flag was stale: wait without a buffer
     co_return io == IoStatus::kOk;
   }
 }
 
 Task<bool> DownstreamSession::SendReply(std::string_view reply, bool keep_alive) {
   deadline_.After(kClientIoTimeout);
-  IoStatus io = co_await WriteAll(socket_, reply, deadline_);
+  boost::asio::const_buffer one(reply.data(), reply.size());
+  std::span<boost::asio::const_buffer> rest(&one, 1);
+  IoStatus io = TryWrite(socket_, &rest, deadline_);
+  if (io == IoStatus::kWait) io = co_await WriteAll(socket_, rest, deadline_);
   co_return keep_alive && io == IoStatus::kOk;
 }
 

@@ -52,7 +52,20 @@ struct Deadline {
   }
 };
 
-enum class IoStatus { kOk, kEof, kTimeout, kError };
+enum class IoStatus { kOk, kEof, kTimeout, kError, kWait };
+
+// Without waiting: what ReadSome / WriteAll would do now, or kWait if the socket must become
+// ready first. Hot paths call these and fall back to the coroutines (or wait inline) only on
+// kWait, so a request that needs no wait allocates no coroutine frame for its I/O.
+IoStatus TryRead(Socket& socket, Buffer& buffer, const Deadline& deadline, size_t min_room,
+                 size_t max_size);
+IoStatus TryWrite(Socket& socket, std::span<boost::asio::const_buffer>* buffers,
+                  const Deadline& deadline);
+// After a readiness wait: kWait to try again, else why the wait ended.
+inline IoStatus AfterWait(const boost::system::error_code& ec, const Deadline& deadline) {
+  if (deadline.expired) return IoStatus::kTimeout;
+  return ec ? IoStatus::kError : IoStatus::kWait;
+}
 
 // Reads what is available into `buffer` (at least one byte unless the result is not kOk), growing
 // it so that `min_room` bytes are free, up to `max_size` in all.

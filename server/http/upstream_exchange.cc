@@ -45,6 +45,7 @@ class Exchange {
   void DetachHead();
   Task<Failure> ReadBody(bool buffer_all);
   Task<Failure> Acquire(bool fresh_only);
+  bool TakeIdle();  // a warm pooled connection, without suspending
   Task<Failure> SendAndReadHead();
   Task<Failure> ReadResponseHead();
   Task<ExchangeOutcome> RelayResponse();
@@ -146,6 +147,11 @@ Task<Failure> Exchange::Acquire(bool fresh_only) {
   co_return lease_ ? Failure::kNone : Failure::kUpstream;
 }
 
+bool Exchange::TakeIdle() {
+  lease_ = pool_->TakeIdleLease(counters_);
+  return static_cast<bool>(lease_);
+}
+
 Task<Failure> Exchange::ReadResponseHead() {
   UpstreamConn& conn = lease_.conn();
   size_t scanned = 0;
@@ -156,8 +162,13 @@ Task<Failure> Exchange::ReadResponseHead() {
         reason_ = "response head too large";
         co_return Failure::kBadResponse;
       }
-      IoStatus io = co_await ReadSome(conn.socket, conn.buffer, client_.deadline, kReadRoom,
-                                      kMaxHeadSize + kReadRoom);
+      // The response is rarely here yet: wait inline (no coroutine frame for the read).
+      IoStatus io;
+      while ((io = TryRead(conn.socket, conn.buffer, client_.deadline, kReadRoom,
+                           kMaxHeadSize + kReadRoom)) == IoStatus::kWait) {
+        auto [ec] = co_await conn.socket.Wait(Socket::kRead, kUseTuple);
+        if (io = AfterWait(ec, client_.deadline); io != IoStatus::kWait) break;
+      }
       if (io == IoStatus::kTimeout) co_return Failure::kTimeout;
       if (io != IoStatus::kOk) {
         response_started_ = response_started_ || !conn.buffer.empty();
@@ -204,7 +215,9 @@ Task<Failure> Exchange::SendAndReadHead() {
   UpstreamConn& conn = lease_.conn();
   ++conn.requests;
   client_.deadline.upstream = &conn.socket;
-  IoStatus io = co_await WriteAll(conn.socket, wire_.span(), client_.deadline);
+  std::span<boost::asio::const_buffer> rest = wire_.span();
+  IoStatus io = TryWrite(conn.socket, &rest, client_.deadline);
+  if (io == IoStatus::kWait) io = co_await WriteAll(conn.socket, rest, client_.deadline);
   if (io != IoStatus::kOk) co_return io == IoStatus::kTimeout ? Failure::kTimeout : Failure::kUpstream;
   if (streamed_) {
     uint64_t sent = 0;
@@ -281,7 +294,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   }
 
   RouteDeadline();
-  if (!lease_) {
+  if (!lease_ && !TakeIdle()) {
     co_await Acquire(false);
     switch (lease_.error()) {
       case AcquireError::kNone:
@@ -361,7 +374,9 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
   }
   if (!body.done) client_.socket.SetNoDelay();  // the body follows the head in more writes
   client_.deadline.After(kClientIoTimeout);
-  IoStatus io = co_await WriteAll(client_.socket, head.span(), client_.deadline);
+  std::span<boost::asio::const_buffer> rest = head.span();
+  IoStatus io = TryWrite(client_.socket, &rest, client_.deadline);
+  if (io == IoStatus::kWait) io = co_await WriteAll(client_.socket, rest, client_.deadline);
   conn.buffer.Consume(response_.size + (whole ? rframing_.length : 0));
   client_.buffer.Consume(client_used_);
   client_used_ = 0;

@@ -115,14 +115,18 @@ Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
   co_return Lease(this, std::move(conn), false);
 }
 
+Lease ConnPool::TakeIdleLease(ClusterCounters* counters) {
+  auto conn = TakeIdle(Clock::now());
+  if (!conn) return Lease();
+  ++busy_;
+  ++counters->upstream_rq_reused;
+  return Lease(this, std::move(conn), true);
+}
+
 Task<Lease> ConnPool::Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
                               Deadline* deadline, bool fresh_only) {
   if (!fresh_only) {
-    if (auto conn = TakeIdle(Clock::now())) {
-      ++busy_;
-      ++counters->upstream_rq_reused;
-      co_return Lease(this, std::move(conn), true);
-    }
+    if (Lease lease = TakeIdleLease(counters)) co_return lease;
   }
   if (ReserveSlot()) co_return co_await Connect(counters, connect_timeout, deadline);
   if (waiters_.size() >= spec_.max_pending) {

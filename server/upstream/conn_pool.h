@@ -90,6 +90,9 @@ class ConnPool {
   Task<Lease> Acquire(ClusterCounters* counters, absl::Duration connect_timeout,
                       Deadline* deadline, bool fresh_only);
 
+  // An idle connection if one is alive, without suspending (the hot path); else an empty Lease.
+  Lease TakeIdleLease(ClusterCounters* counters);
+
   // Closes expired idle connections and those the upstream closed or wrote to while idle, and
   // wakes waiters when capacity freed up elsewhere.
   void Sweep(Clock::time_point now);
