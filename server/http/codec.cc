@@ -102,10 +102,10 @@ ParseStatus Fields(std::string_view data, size_t p, MessageHead* head, ParseErro
     ++p;
     while (p < n && (bytes[p] == ' ' || bytes[p] == '\t')) ++p;
     const size_t value = p;
+    while (p < n && Is(bytes[p], kFieldChar)) ++p;
     size_t value_end = p;
-    while (p < n && Is(bytes[p], kFieldChar)) {
-      ++p;
-      if (bytes[p - 1] != ' ' && bytes[p - 1] != '\t') value_end = p;
+    while (value_end > value && (bytes[value_end - 1] == ' ' || bytes[value_end - 1] == '\t')) {
+      --value_end;
     }
     if (p >= n) return ParseStatus::kIncomplete;
     if (bytes[p] == '\n') return Fail(error, status, "bare LF in field");

@@ -33,6 +33,54 @@ bool ForEachElement(std::string_view value, F&& f) {
   }
 }
 
+// The fields the policy looks at, recognised once per field by length and then by name.
+enum class FieldId : uint8_t {
+  kOther, kHost, kTe, kExpect, kUpgrade, kTrailer, kConnection, kKeepAlive, kContentLength,
+  kTransferEncoding, kProxyConnection, kXForwardedFor, kXForwardedProto
+};
+
+FieldId Classify(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return EqualsIgnoreCase(name, "te") ? FieldId::kTe : FieldId::kOther;
+    case 4:
+      return EqualsIgnoreCase(name, "host") ? FieldId::kHost : FieldId::kOther;
+    case 6:
+      return EqualsIgnoreCase(name, "expect") ? FieldId::kExpect : FieldId::kOther;
+    case 7:
+      if (EqualsIgnoreCase(name, "upgrade")) return FieldId::kUpgrade;
+      return EqualsIgnoreCase(name, "trailer") ? FieldId::kTrailer : FieldId::kOther;
+    case 10:
+      if (EqualsIgnoreCase(name, "connection")) return FieldId::kConnection;
+      return EqualsIgnoreCase(name, "keep-alive") ? FieldId::kKeepAlive : FieldId::kOther;
+    case 14:
+      return EqualsIgnoreCase(name, "content-length") ? FieldId::kContentLength : FieldId::kOther;
+    case 15:
+      return EqualsIgnoreCase(name, "x-forwarded-for") ? FieldId::kXForwardedFor
+                                                        : FieldId::kOther;
+    case 16:
+      return EqualsIgnoreCase(name, "proxy-connection") ? FieldId::kProxyConnection
+                                                         : FieldId::kOther;
+    case 17:
+      if (EqualsIgnoreCase(name, "transfer-encoding")) return FieldId::kTransferEncoding;
+      return EqualsIgnoreCase(name, "x-forwarded-proto") ? FieldId::kXForwardedProto
+                                                          : FieldId::kOther;
+    default:
+      return FieldId::kOther;
+  }
+}
+
+constexpr uint32_t Bit(FieldId id) { return 1u << static_cast<int>(id); }
+// Hop-by-hop (RFC 9110 §7.6.1) or restated by the proxy on both sides.
+constexpr uint32_t kHopByHop = Bit(FieldId::kConnection) | Bit(FieldId::kKeepAlive) |
+                               Bit(FieldId::kProxyConnection) | Bit(FieldId::kTe) |
+                               Bit(FieldId::kTrailer) | Bit(FieldId::kTransferEncoding) |
+                               Bit(FieldId::kUpgrade) | Bit(FieldId::kContentLength);
+// Also restated on requests: Host, Expect, X-Forwarded-For, X-Forwarded-Proto.
+constexpr uint32_t kRestatedOnRequests = Bit(FieldId::kHost) | Bit(FieldId::kExpect) |
+                                         Bit(FieldId::kXForwardedFor) |
+                                         Bit(FieldId::kXForwardedProto);
+
 bool Fail(PolicyError* error, int status, const char* reason) {
   error->status = status;
   error->reason = reason;
@@ -58,6 +106,7 @@ struct Scan {
   bool bad_connection = false;
   std::array<std::string_view, kMaxConnectionOptions> options;
   size_t option_count = 0;
+  FieldId ids[kMaxHeaders];
 };
 
 bool ParseLength(std::string_view v, uint64_t* out) {
@@ -74,9 +123,10 @@ bool ParseLength(std::string_view v, uint64_t* out) {
 void ScanFields(const MessageHead& head, const char* base, Scan* s) {
   for (int i = 0; i < head.header_count; ++i) {
     const HeaderField& field = head.headers[i];
-    std::string_view name = field.name.In(base);
     std::string_view value = field.value.In(base);
-    if (EqualsIgnoreCase(name, "transfer-encoding")) {
+    const FieldId id = Classify(field.name.In(base));
+    s->ids[i] = id;
+    if (id == FieldId::kTransferEncoding) {
       ++s->transfer_encoding;
       ForEachElement(value, [&](std::string_view coding) {
         if (!IsToken(coding)) {
@@ -92,17 +142,17 @@ void ScanFields(const MessageHead& head, const char* base, Scan* s) {
         s->chunked_final = false;
         return true;
       });
-    } else if (EqualsIgnoreCase(name, "content-length")) {
+    } else if (id == FieldId::kContentLength) {
       uint64_t n = 0;
       if (!ParseLength(value, &n) || (s->content_length > 0 && n != s->length)) {
         s->bad_length = true;
       }
       s->length = n;
       ++s->content_length;
-    } else if (EqualsIgnoreCase(name, "host")) {
+    } else if (id == FieldId::kHost) {
       ++s->host;
       s->host_index = i;
-    } else if (EqualsIgnoreCase(name, "connection")) {
+    } else if (id == FieldId::kConnection) {
       ForEachElement(value, [&](std::string_view option) {
         if (option.empty()) return true;
         if (EqualsIgnoreCase(option, "close")) {
@@ -116,7 +166,7 @@ void ScanFields(const MessageHead& head, const char* base, Scan* s) {
         }
         return true;
       });
-    } else if (EqualsIgnoreCase(name, "expect")) {
+    } else if (id == FieldId::kExpect) {
       if (EqualsIgnoreCase(value, "100-continue")) {
         s->expect_continue = true;
       } else {
@@ -126,26 +176,14 @@ void ScanFields(const MessageHead& head, const char* base, Scan* s) {
   }
 }
 
-bool IsHopByHop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"connection", "keep-alive", "proxy-connection",
-                                                "te",         "trailer",    "transfer-encoding",
-                                                "upgrade",    "content-length"};
-  for (std::string_view n : kNames) {
-    if (EqualsIgnoreCase(name, n)) return true;
-  }
-  return false;
-}
-
-// Marks hop-by-hop fields, fields named by Connection, and `extra` names as dropped.
-template <size_t N>
-void MarkDropped(const MessageHead& head, const char* base, const Scan& s,
-                 const std::string_view (&extra)[N], std::bitset<kMaxHeaders>* drop) {
+// Marks hop-by-hop fields, fields named by Connection, and the `extra` ones as dropped.
+void MarkDropped(const MessageHead& head, const char* base, const Scan& s, uint32_t extra,
+                 std::bitset<kMaxHeaders>* drop) {
+  const uint32_t dropped_ids = kHopByHop | extra;
   for (int i = 0; i < head.header_count; ++i) {
-    std::string_view name = head.headers[i].name.In(base);
-    bool dropped = IsHopByHop(name);
-    for (size_t k = 0; !dropped && k < N; ++k) dropped = EqualsIgnoreCase(name, extra[k]);
+    bool dropped = (Bit(s.ids[i]) & dropped_ids) != 0;
     for (size_t k = 0; !dropped && k < s.option_count; ++k) {
-      dropped = EqualsIgnoreCase(name, s.options[k]);
+      dropped = EqualsIgnoreCase(head.headers[i].name.In(base), s.options[k]);
     }
     if (dropped) drop->set(i);
   }
@@ -270,9 +308,7 @@ bool CheckRequest(const MessageHead& head, const char* base, RequestFraming* out
   if (http11 && s.expect_other) return Fail(error, 417, "unsupported expectation");
   out->expect_continue = http11 && s.expect_continue && out->body != BodyKind::kNone;
   out->keep_alive = !s.close && (http11 || s.keep_alive);
-  static constexpr std::string_view kRestated[] = {"host", "expect", "x-forwarded-for",
-                                                   "x-forwarded-proto"};
-  MarkDropped(head, base, s, kRestated, &out->drop);
+  MarkDropped(head, base, s, kRestatedOnRequests, &out->drop);
   return true;
 }
 
@@ -284,8 +320,7 @@ bool CheckResponse(const MessageHead& head, const char* base, bool head_request,
   const bool http11 = head.version_minor == 1;
   if (head.status == 101) return Fail(error, 502, "upstream switched protocols (101)");
   if (s.bad_connection) return Fail(error, 502, "invalid Connection in response");
-  static constexpr std::string_view kNone[] = {""};
-  MarkDropped(head, base, s, kNone, &out->drop);
+  MarkDropped(head, base, s, 0, &out->drop);
   out->reusable = !s.close && (http11 || s.keep_alive);
   if (head.status < 200) {
     out->interim = true;
@@ -326,7 +361,7 @@ bool CheckResponse(const MessageHead& head, const char* base, bool head_request,
 
 int64_t KeepAliveHintMs(const MessageHead& head, const char* base) {
   for (int i = 0; i < head.header_count; ++i) {
-    if (!EqualsIgnoreCase(head.headers[i].name.In(base), "keep-alive")) continue;
+    if (Classify(head.headers[i].name.In(base)) != FieldId::kKeepAlive) continue;
     int64_t result = 0;
     ForEachElement(head.headers[i].value.In(base), [&](std::string_view part) {
       if (part.size() > 8 && EqualsIgnoreCase(part.substr(0, 8), "timeout=")) {
