@@ -16,7 +16,22 @@
 namespace rwtest {
 namespace {
 
-using PoolingTest = IntegrationTest;
+class PoolingTest : public IntegrationTest {
+ protected:
+  // One proxy worker in front of an upstream that drops a connection when its second request
+  // arrives, and a client connection whose first request has warmed (pooled) that connection:
+  // the next request reuses it and meets the stale keep-alive race.
+  void StartWithStaleConnection() {
+    RW_ASSERT_OK(StartApp({"--drop-after", "1"}, {"--workers", "1"}));
+    auto conn = Connect();
+    RW_ASSERT_OK(conn);
+    auto warm = (*conn)->Send("GET", "/api/warm");
+    RW_ASSERT_OK(warm);
+    ASSERT_EQ(warm->status, 200);
+    conn_ = std::move(*conn);
+  }
+  std::unique_ptr<HttpConnection> conn_;
+};
 
 TEST_F(PoolingTest, FourKeepAliveClientsUseAtMostFourUpstreamConnections) {
   RW_ASSERT_OK(StartApp());
@@ -150,14 +165,9 @@ TEST_F(PoolingTest, StaleKeepAliveRaceIsRetriedOnFreshConnection) {
 }
 
 TEST_F(PoolingTest, PostWithBodyOnStaleConnectionIsNotRetried) {
-  RW_ASSERT_OK(StartApp({"--drop-after", "1"}, {"--workers", "1"}));
-  auto conn = Connect();
-  RW_ASSERT_OK(conn);
-  auto warm = (*conn)->Send("GET", "/api/warm");
-  RW_ASSERT_OK(warm);
-  ASSERT_EQ(warm->status, 200);
+  ASSERT_NO_FATAL_FAILURE(StartWithStaleConnection());
   // Reuses the idle connection, sends head and body, and the upstream drops it: not safe to retry.
-  auto res = (*conn)->Send("POST", "/api/order", {{"Content-Type", "text/plain"}}, "abc");
+  auto res = conn_->Send("POST", "/api/order", {{"Content-Type", "text/plain"}}, "abc");
   RW_ASSERT_OK(res);
   EXPECT_EQ(res->status, 502) << res->body;
   EXPECT_EQ(Counter("cluster.app.upstream_rq_retry_stale"), 0);
@@ -166,13 +176,8 @@ TEST_F(PoolingTest, PostWithBodyOnStaleConnectionIsNotRetried) {
 // A streamed body (over 64 KiB) cannot be replayed: on a stale connection the request fails
 // with a 502 at once, instead of being "retried" with its head only and timing out.
 TEST_F(PoolingTest, StreamedBodyOnStaleConnectionIsNotReplayed) {
-  RW_ASSERT_OK(StartApp({"--drop-after", "1"}, {"--workers", "1"}));
-  auto conn = Connect();
-  RW_ASSERT_OK(conn);
-  auto warm = (*conn)->Send("GET", "/api/warm");
-  RW_ASSERT_OK(warm);
-  ASSERT_EQ(warm->status, 200);
-  auto res = (*conn)->Send("PUT", "/api/upload", {}, std::string(200 * 1024, 'x'));
+  ASSERT_NO_FATAL_FAILURE(StartWithStaleConnection());
+  auto res = conn_->Send("PUT", "/api/upload", {}, std::string(200 * 1024, 'x'));
   RW_ASSERT_OK(res);
   EXPECT_EQ(res->status, 502) << res->body;
   EXPECT_EQ(Counter("cluster.app.upstream_rq_retry_stale"), 0);
@@ -182,13 +187,8 @@ TEST_F(PoolingTest, StreamedBodyOnStaleConnectionIsNotReplayed) {
 // A small chunked body is buffered (re-chunked) before it is sent, so on a stale connection the
 // whole request, body included, is replayed on a fresh one (not its head alone).
 TEST_F(PoolingTest, SmallChunkedBodyOnStaleConnectionIsReplayedWhole) {
-  RW_ASSERT_OK(StartApp({"--drop-after", "1"}, {"--workers", "1"}));
-  auto conn = Connect();
-  RW_ASSERT_OK(conn);
-  auto warm = (*conn)->Send("GET", "/api/warm");
-  RW_ASSERT_OK(warm);
-  ASSERT_EQ(warm->status, 200);
-  auto res = (*conn)->SendChunked("PUT", "/api/upload", 1000, 300);
+  ASSERT_NO_FATAL_FAILURE(StartWithStaleConnection());
+  auto res = conn_->SendChunked("PUT", "/api/upload", 1000, 300);
   RW_ASSERT_OK(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_NE(res->body.find("received=1000"), std::string::npos) << res->body;
