@@ -152,6 +152,41 @@ TEST_F(FramingTest, UpstreamSwitchingProtocolsIsABadGateway) {
   EXPECT_EQ(upstream_.requests()[0].bytes.find("websocket"), std::string::npos);
 }
 
+// Interim responses: 100 is dropped, 103 is passed on to an HTTP/1.1 client, then the final one.
+TEST_F(FramingTest, InterimResponsesAreDroppedOrForwarded) {
+  upstream_.set_reply("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+                      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->WriteRaw("GET /hints HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto first = (*conn)->ReadResponse();
+  RW_ASSERT_OK(first);
+  EXPECT_EQ(first->status, 103);
+  EXPECT_EQ(first->Header("Link"), "</a.css>");
+  auto final_response = (*conn)->ReadResponse();
+  RW_ASSERT_OK(final_response);
+  EXPECT_EQ(final_response->status, 200);
+  EXPECT_EQ(final_response->body, "ok");
+}
+
+// A 204 that announces a body, and sends it: the client gets no body, and the upstream
+// connection (now holding stray bytes) is not used again.
+TEST_F(FramingTest, BodyAfter204IsNeverForwardedNorPooled) {
+  upstream_.set_reply("HTTP/1.1 204 No Content\r\nContent-Length: 4\r\n\r\nabcd");
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  auto first = (*conn)->Send("GET", "/a");
+  RW_ASSERT_OK(first);
+  EXPECT_EQ(first->status, 204);
+  EXPECT_EQ(first->body, "");
+  upstream_.set_reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  auto second = (*conn)->Send("GET", "/b");
+  RW_ASSERT_OK(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->body, "ok");  // not "abcd..." from the previous exchange
+  EXPECT_EQ(upstream_.connections(), 2);
+}
+
 // The client holds its body back until 100 Continue; when the upstream cannot be reached, the
 // 502 must come at once, not after a body that never comes.
 TEST_F(FramingTest, ExpectContinueGetsItsErrorWithoutSendingTheBody) {
