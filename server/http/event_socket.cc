@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <deque>
 
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/post.hpp"
 
 namespace rwproxy {
@@ -37,6 +38,8 @@ Poller::~Poller() {
 
 void Poller::Run(asio::io_context& io, std::chrono::milliseconds tick,
                  const std::function<void()>& on_tick) {
+  // Without outstanding work, poll() would stop the io_context: keep it running until Stop.
+  auto work = asio::make_work_guard(io);
   auto next_tick = std::chrono::steady_clock::now() + tick;
   while (!io.stopped()) {
     io.poll();  // ready handlers and posted tasks (no reactor: no syscall)

@@ -59,8 +59,8 @@ Task<void> AcceptLoop(EventSocket& listener, WorkerContext& ctx, Executor execut
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         // EAGAIN: wait for the next edge. Anything else (e.g. EMFILE): keep serving the
-        // connections we have and try again at the next readiness.
-        if (errno == EAGAIN || errno == EWOULDBLOCK) listener.readable = false;
+        // connections we have and try again at the next readiness, without spinning.
+        listener.readable = false;
         break;
       }
       asio::co_spawn(executor, RunSession(fd, AddressText(peer), ctx), asio::detached);
