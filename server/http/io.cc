@@ -96,4 +96,9 @@ Task<IoStatus> WriteAll(Socket& socket, std::span<asio::const_buffer> buffers,
   }
 }
 
+Task<IoStatus> WriteAll(Socket& socket, std::string_view data, Deadline& deadline) {
+  asio::const_buffer one(data.data(), data.size());
+  co_return co_await WriteAll(socket, std::span<asio::const_buffer>(&one, 1), deadline);
+}
+
 }  // namespace rwproxy

@@ -76,10 +76,7 @@ Task<IoStatus> ReadSome(Socket& socket, Buffer& buffer, Deadline& deadline, size
 Task<IoStatus> WriteAll(Socket& socket, std::span<boost::asio::const_buffer> buffers,
                         Deadline& deadline);
 
-inline Task<IoStatus> WriteAll(Socket& socket, std::string_view data, Deadline& deadline) {
-  boost::asio::const_buffer one(data.data(), data.size());
-  co_return co_await WriteAll(socket, std::span<boost::asio::const_buffer>(&one, 1), deadline);
-}
+Task<IoStatus> WriteAll(Socket& socket, std::string_view data, Deadline& deadline);
 
 // A gather list with a fixed capacity (no allocation): pieces of heads and bodies for one write.
 class Gather {

@@ -19,6 +19,7 @@ mkdir -p "$out/corpus"
 cp tests/fuzz/corpus/* "$out/corpus/"
 clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I. tests/fuzz/http_fuzz.cc server/http/codec.cc server/http/framing.cc \
-  server/http/path_normalize.cc -o "$out/http_fuzz"
+  server/http/path_normalize.cc server/http/wire.cc server/http/body_framing.cc \
+  -o "$out/http_fuzz"
 "$out/http_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 -print_final_stats=1 \
   "$out/corpus"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/http/body_relay.h"
+#include "server/http/body_framing.h"
 #include "server/http/codec.h"
 #include "server/http/framing.h"
 
