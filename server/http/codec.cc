@@ -1,5 +1,6 @@
 #include "server/http/codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rwproxy {
@@ -69,7 +70,7 @@ ParseStatus Version(std::string_view data, size_t* p, MessageHead* head, ParseEr
 }
 
 ParseStatus Fields(std::string_view data, size_t p, MessageHead* head, ParseError* error,
-                   int status) {
+                   int status, int max_fields) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
   const size_t n = data.size();
   head->header_count = 0;
@@ -94,7 +95,7 @@ ParseStatus Fields(std::string_view data, size_t p, MessageHead* head, ParseErro
                   bytes[p] == ' ' || bytes[p] == '\t' ? "whitespace before colon"
                                                       : "invalid character in field name");
     }
-    if (head->header_count == kMaxHeaders) {
+    if (head->header_count == max_fields) {
       return Fail(error, status == 400 ? 431 : status, "too many header fields");
     }
     HeaderField& field = head->headers[head->header_count++];
@@ -162,7 +163,8 @@ size_t LeadingEmptyLines(std::string_view data) {
   return p;
 }
 
-ParseStatus ParseRequestHead(std::string_view data, MessageHead* head, ParseError* error) {
+ParseStatus ParseRequestHead(std::string_view data, MessageHead* head, ParseError* error,
+                             int max_fields) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
   size_t p = LeadingEmptyLines(data);
   const size_t start = p;
@@ -179,7 +181,7 @@ ParseStatus ParseRequestHead(std::string_view data, MessageHead* head, ParseErro
   RW_RETURN_UNLESS_COMPLETE(Version(data, &p, head, error, 400, 505));
   head->start_line = {static_cast<uint32_t>(start), static_cast<uint32_t>(p - start)};
   RW_RETURN_UNLESS_COMPLETE(LineEnd(data, &p, error, 400));
-  return Fields(data, p, head, error, 400);
+  return Fields(data, p, head, error, 400, std::min(max_fields, kMaxHeaders));
 }
 
 ParseStatus ParseResponseHead(std::string_view data, MessageHead* head, ParseError* error) {
@@ -202,7 +204,7 @@ ParseStatus ParseResponseHead(std::string_view data, MessageHead* head, ParseErr
   head->reason = {static_cast<uint32_t>(reason), static_cast<uint32_t>(p - reason)};
   head->start_line = {0, static_cast<uint32_t>(p)};
   RW_RETURN_UNLESS_COMPLETE(LineEnd(data, &p, error, 502));
-  return Fields(data, p, head, error, 502);
+  return Fields(data, p, head, error, 502, kMaxHeaders);
 }
 
 ChunkedDecoder::Result ChunkedDecoder::Next(std::string_view in, size_t* consumed,

@@ -164,13 +164,15 @@ void FuzzForwarding(std::string_view data) {
   } else {
     upstream += body;
   }
-  // Parsed back with the same strict rules: one request, the same body, nothing left over.
+  // Parsed back with the same strict rules (and within the 100 fields a strict upstream such
+  // as HAProxy accepts): one request, the same body, nothing left over.
   size_t again_scanned = 0;
   size_t again_end = rwproxy::FindHeadEnd(upstream, &again_scanned);
   Require(again_end > 0);
   rwproxy::MessageHead again;
   Require(rwproxy::ParseRequestHead(std::string_view(upstream).substr(0, again_end), &again,
-                                    &error) == rwproxy::ParseStatus::kComplete);
+                                    &error, rwproxy::kMaxHeaders) ==
+          rwproxy::ParseStatus::kComplete);
   rwproxy::RequestFraming again_framing;
   Require(rwproxy::CheckRequest(again, upstream.data(), &again_framing, &policy));
   Require(again_framing.body == framing.body);
