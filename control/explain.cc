@@ -57,10 +57,11 @@ void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const Rout
       } else if (auto host = headers.Find("host")) {
         out->set_rewritten_host(std::string(*host));
       }
-      out->set_cluster(route.cluster_name);
-      if (route.cluster_index >= 0 &&
-          static_cast<size_t>(route.cluster_index) < snapshot.clusters.size()) {
-        out->set_endpoint(DescribeEndpoints(snapshot.clusters[route.cluster_index]));
+      const CompiledBackend& backend = route.backends.front();
+      out->set_cluster(backend.cluster_name);
+      if (backend.cluster_index >= 0 &&
+          static_cast<size_t>(backend.cluster_index) < snapshot.clusters.size()) {
+        out->set_endpoint(DescribeEndpoints(snapshot.clusters[backend.cluster_index]));
       }
       break;
     }

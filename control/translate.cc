@@ -306,7 +306,7 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
         errors->Add(path + ".cluster", absl::StrCat("unknown cluster '", route.cluster(),
                                                     "' (defined: ", defined, ")"));
       }
-      spec.action = ClusterAction{route.cluster()};
+      spec.action = ClusterAction{{BackendSpec{route.cluster(), 1}}};
       break;
     case v1::Route::kRedirect: {
       const v1::Redirect& redirect = route.redirect();

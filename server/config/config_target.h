@@ -10,6 +10,7 @@
 
 #include "server/config/snapshot.h"
 #include "server/stats/counters.h"
+#include "server/upstream/cluster_status.h"
 
 namespace rwproxy {
 
@@ -19,6 +20,8 @@ class ConfigTarget {
   virtual void Publish(std::shared_ptr<const Snapshot> snapshot) = 0;
   virtual std::shared_ptr<const Snapshot> current() const = 0;
   virtual StatsSnapshot CollectStats() = 0;
+  // Every cluster and endpoint with its health and connections (for GetClusters).
+  virtual std::vector<ClusterStatus> Clusters() = 0;
 };
 
 }  // namespace rwproxy

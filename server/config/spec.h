@@ -43,12 +43,54 @@ struct EndpointSpec {
   }
 };
 
+// An inclusive status range of HealthCheckSpec::expected_statuses.
+struct StatusRange {
+  int low = 200;
+  int high = 399;
+  friend bool operator==(const StatusRange&, const StatusRange&) = default;
+};
+
+struct HealthCheckSpec {
+  std::string path;
+  absl::Duration interval = absl::Seconds(1);
+  absl::Duration timeout = absl::Milliseconds(500);
+  uint32_t unhealthy_threshold = 2;
+  uint32_t healthy_threshold = 2;
+  std::vector<StatusRange> expected_statuses{StatusRange{}};
+  std::string host;  // empty: the endpoint's host:port
+  friend bool operator==(const HealthCheckSpec&, const HealthCheckSpec&) = default;
+};
+
+struct OutlierSpec {
+  uint32_t consecutive_5xx = 5;               // 0 = off
+  uint32_t consecutive_connect_failures = 3;  // 0 = off
+  absl::Duration base_ejection_time = absl::Seconds(10);
+  absl::Duration max_ejection_time = absl::Seconds(300);
+  uint32_t max_ejection_percent = 50;
+  friend bool operator==(const OutlierSpec&, const OutlierSpec&) = default;
+};
+
+struct CircuitBreakerSpec {
+  uint32_t max_requests = 1024;  // concurrent, proxy-wide
+  uint32_t max_retries = 3;      // concurrent, proxy-wide
+};
+
+struct RetryBudgetSpec {
+  double ratio = 0.2;
+  uint32_t min_per_second = 10;
+};
+
 struct ClusterSpec {
   std::string name;
   std::vector<EndpointSpec> endpoints;
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
   absl::Duration connect_timeout = absl::Seconds(1);
   PoolSpec pool;
+  absl::Duration dns_refresh = absl::Seconds(5);
+  std::optional<HealthCheckSpec> health_check;
+  std::optional<OutlierSpec> outlier;
+  CircuitBreakerSpec breakers;
+  RetryBudgetSpec retry_budget;
 };
 
 struct MatchSpec {
@@ -77,8 +119,33 @@ struct RespondSpec {
   std::string body;
 };
 
-struct ClusterAction {
+struct BackendSpec {
   std::string cluster;
+  uint32_t weight = 1;
+};
+
+// `cluster: app` is one backend of weight 1; `backends:` a weighted split.
+struct ClusterAction {
+  std::vector<BackendSpec> backends;
+};
+
+// Bits of RetrySpec::on.
+enum RetryOn : uint32_t {
+  kRetryConnectFailure = 1,     // connect refused or timed out: nothing was sent
+  kRetryReset = 2,              // the connection closed or reset before any response byte
+  kRetryGatewayError = 4,       // the upstream answered 502, 503 or 504
+  kRetryStatusCodes = 8,        // the upstream answered one of status_codes
+  kRetry5xx = 16,               // any 5xx answer, and connect-failure, reset and per-try timeout
+};
+
+struct RetrySpec {
+  uint32_t on = 0;  // RetryOn bits
+  std::vector<int> status_codes;
+  uint32_t max = 1;
+  std::optional<absl::Duration> per_try_timeout;
+  absl::Duration backoff_base = absl::Milliseconds(25);
+  absl::Duration backoff_max = absl::Milliseconds(250);
+  bool non_idempotent = false;
 };
 
 struct RouteSpec {
@@ -87,6 +154,7 @@ struct RouteSpec {
   RewriteSpec rewrite;
   std::variant<ClusterAction, RedirectSpec, RespondSpec> action;
   absl::Duration timeout = absl::Seconds(15);
+  std::optional<RetrySpec> retry;
 };
 
 // How request paths are normalized before routing (server/http/path_normalize.h).

@@ -403,7 +403,7 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
 
 Task<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
                                      const Snapshot& snapshot, const RouteDecision& decision) {
-  const ClusterInfo& cluster = snapshot.clusters[decision.route->cluster_index];
+  const ClusterInfo& cluster = snapshot.clusters[decision.route->backends.front().cluster_index];
   Exchange exchange(client, ctx, cluster, decision);
   ExchangeOutcome outcome = co_await exchange.Run();
   if (outcome.local_status) {

@@ -111,13 +111,26 @@ std::unique_ptr<CompiledRoute> Compile(const RouteSpec& spec, int index,
   };
   if (const auto* cluster = std::get_if<ClusterAction>(&spec.action)) {
     route->action = CompiledRoute::Action::kCluster;
-    route->cluster_name = cluster->cluster;
-    auto it = clusters.find(cluster->cluster);
-    if (it == clusters.end()) {
-      errors->push_back({at + ".cluster", absl::StrCat("unknown cluster '", cluster->cluster, "'")});
-    } else {
-      route->cluster_index = it->second;
+    const bool split = cluster->backends.size() != 1;
+    for (size_t b = 0; b < cluster->backends.size(); ++b) {
+      const BackendSpec& backend = cluster->backends[b];
+      CompiledBackend& out = route->backends.emplace_back();
+      out.cluster_name = backend.cluster;
+      out.weight = backend.weight;
+      route->total_weight += backend.weight;
+      out.cumulative = route->total_weight;
+      auto it = clusters.find(backend.cluster);
+      if (it == clusters.end()) {
+        errors->push_back({split ? absl::StrCat(at, ".backends[", b, "].cluster") : at + ".cluster",
+                           absl::StrCat("unknown cluster '", backend.cluster, "'")});
+      } else {
+        out.cluster_index = it->second;
+      }
     }
+    if (route->total_weight == 0) {
+      errors->push_back({at + ".backends", "at least one backend needs a weight > 0"});
+    }
+    route->retry = spec.retry;
     if (spec.rewrite.path) parse(*spec.rewrite.path, at + ".rewrite.path");
     route->prefix_rewrite = spec.rewrite.prefix;
     route->host_rewrite = spec.rewrite.host;

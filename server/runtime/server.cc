@@ -75,6 +75,8 @@ StatsSnapshot Server::CollectStats() {
   return total;
 }
 
+std::vector<ClusterStatus> Server::Clusters() { return {}; }
+
 void Server::BeginDrain() {
   draining_ = true;
   for (auto& worker : workers_) worker->BeginDrain();

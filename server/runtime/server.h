@@ -30,6 +30,7 @@ class Server : public ConfigTarget {
   void Publish(std::shared_ptr<const Snapshot> snapshot) override;
   void Start();
   StatsSnapshot CollectStats() override;
+  std::vector<ClusterStatus> Clusters() override;
   std::shared_ptr<const Snapshot> current() const override;
   void BeginDrain();
   void Stop();

@@ -31,6 +31,15 @@ class FakeConfigTarget : public ConfigTarget {
     return stats;
   }
 
+  std::vector<ClusterStatus> Clusters() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return clusters_;
+  }
+  void set_clusters(std::vector<ClusterStatus> clusters) {
+    std::lock_guard<std::mutex> lock(mu_);
+    clusters_ = std::move(clusters);
+  }
+
   void set_stats(StatsSnapshot stats) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_ = std::move(stats);
@@ -46,6 +55,7 @@ class FakeConfigTarget : public ConfigTarget {
   std::shared_ptr<const Snapshot> current_;
   std::vector<uint64_t> published_;
   StatsSnapshot stats_;
+  std::vector<ClusterStatus> clusters_;
 };
 
 }  // namespace rwproxy::control

@@ -76,7 +76,8 @@ TEST(TranslateTest, TranslatesExample) {
   EXPECT_FALSE(api.rewrite.prefix.has_value());
   EXPECT_FALSE(api.rewrite.host.has_value());
   ASSERT_TRUE(std::holds_alternative<ClusterAction>(api.action));
-  EXPECT_EQ(std::get<ClusterAction>(api.action).cluster, "app");
+  ASSERT_EQ(std::get<ClusterAction>(api.action).backends.size(), 1u);
+  EXPECT_EQ(std::get<ClusterAction>(api.action).backends[0].cluster, "app");
   EXPECT_EQ(api.timeout, absl::Seconds(15));
   const RouteSpec& moved = spec.routes[1];
   EXPECT_EQ(moved.match.kind, MatchSpec::Kind::kPrefix);

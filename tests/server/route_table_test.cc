@@ -37,7 +37,7 @@ RouteSpec MakeRoute(std::string name, MatchSpec::Kind kind, std::string path) {
   r.name = std::move(name);
   r.match.kind = kind;
   r.match.path = std::move(path);
-  r.action = ClusterAction{"app"};
+  r.action = ClusterAction{{BackendSpec{"app", 1}}};
   return r;
 }
 
@@ -160,7 +160,7 @@ std::vector<BadRoute> BadRoutes() {
   too_many.rewrite.path = "/$3";
   cases.push_back({"GroupOutOfRange", too_many, "routes[0].rewrite.path", "$3 refers to a group"});
   RouteSpec unknown = MakeRoute("r", MatchSpec::Kind::kPrefix, "/");
-  unknown.action = ClusterAction{"nope"};
+  unknown.action = ClusterAction{{BackendSpec{"nope", 1}}};
   cases.push_back({"UnknownCluster", unknown, "routes[0].cluster", "unknown cluster 'nope'"});
   RouteSpec redirect = MakeRoute("r", MatchSpec::Kind::kPrefix, "/");
   redirect.action = RedirectSpec{"https://x$1", 302};
