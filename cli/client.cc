@@ -102,6 +102,12 @@ grpc::Status ControlClient::GetStats(v1::GetStatsResponse* response) {
   return stub_->GetStats(&context, v1::GetStatsRequest(), response);
 }
 
+grpc::Status ControlClient::GetClusters(v1::GetClustersResponse* response) {
+  grpc::ClientContext context;
+  Prepare(&context, options_.timeout);
+  return stub_->GetClusters(&context, v1::GetClustersRequest(), response);
+}
+
 grpc::Status ControlClient::Watch(absl::Duration timeout, bool wait_for_ready,
                                   const std::function<bool(const v1::VersionEvent&)>& on_event) {
   grpc::ClientContext context;

@@ -54,6 +54,9 @@ void AddApplyCommands(CLI::App* app, std::vector<Command>* out);   // apply, rol
 void AddConfigCommands(CLI::App* app, std::vector<Command>* out);  // validate, get, diff
 void AddInspectCommands(CLI::App* app,
                         std::vector<Command>* out);  // history, watch, explain, stats
+// `get clusters`, a subcommand of `get`: its Command must come before get's in *out (main runs
+// the first parsed one, and `get` counts as parsed too).
+void AddGetClustersCommand(CLI::App* get, std::vector<Command>* out);
 
 // ---- Helpers shared by the command files (commands_common.cc) ----
 

@@ -1,4 +1,5 @@
 // rwctl validate, rwctl get, rwctl diff: check a config file, show the live config, compare.
+// (`rwctl get clusters` is in commands_inspect.cc.)
 #include <iostream>
 #include <memory>
 
@@ -101,8 +102,11 @@ void AddConfigCommands(CLI::App* app, std::vector<Command>* out) {
 
   auto get_flags = std::make_shared<GetFlags>();
   CLI::App* get = app->add_subcommand(
-      "get", "print the live config (yaml: `rwctl get | rwctl apply -` is a no-op)");
+      "get",
+      "print the live config (yaml: `rwctl get | rwctl apply -` is a no-op); `get clusters`: "
+      "endpoint health");
   AddOutputFlag(get, &get_flags->output, {"yaml", "json"});
+  AddGetClustersCommand(get, out);
   out->push_back({get, false, [get_flags](const Globals& g) { return RunGet(*get_flags, g); }});
 
   auto diff_flags = std::make_shared<DiffFlags>();

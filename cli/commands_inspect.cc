@@ -1,4 +1,4 @@
-// rwctl history, watch, explain, stats: read-only views of a server.
+// rwctl history, watch, explain, stats, get clusters: read-only views of a server.
 #include <iostream>
 #include <map>
 #include <memory>
@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/clusters_table.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 
@@ -31,6 +32,10 @@ struct ExplainFlags {
 };
 
 struct StatsFlags {
+  std::string output;
+};
+
+struct ClustersFlags {
   std::string output;
 };
 
@@ -107,8 +112,12 @@ void PrintExplain(const v1::ExplainResponse& r) {
   std::cout << "route: " << r.route() << "\naction: " << r.action() << "\n";
   if (!r.rewritten_path().empty()) std::cout << "rewritten path: " << r.rewritten_path() << "\n";
   if (!r.rewritten_host().empty()) std::cout << "rewritten host: " << r.rewritten_host() << "\n";
-  if (!r.cluster().empty()) std::cout << "cluster: " << r.cluster() << "\n";
-  if (!r.endpoint().empty()) std::cout << "endpoint: " << r.endpoint() << "\n";
+  if (r.backends_size() > 1) {  // a weighted split: one line per backend
+    for (const auto& backend : r.backends()) std::cout << BackendLine(backend) << "\n";
+  } else {
+    if (!r.cluster().empty()) std::cout << "cluster: " << r.cluster() << "\n";
+    if (!r.endpoint().empty()) std::cout << "endpoint: " << r.endpoint() << "\n";
+  }
   if (r.status() != 0) std::cout << "status: " << r.status() << "\n";
   if (!r.location().empty()) std::cout << "location: " << r.location() << "\n";
 }
@@ -164,7 +173,30 @@ int RunStats(const StatsFlags& flags, const Globals& globals) {
   return kExitOk;
 }
 
+int RunClusters(const ClustersFlags& flags, const Globals& globals) {
+  ControlClient client(globals.ForServer(0));
+  v1::GetClustersResponse response;
+  grpc::Status status = client.GetClusters(&response);
+  if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
+  if (flags.output == "json") {
+    std::cout << ToJson(response) << "\n";
+  } else {
+    std::cout << ClustersTable(response);
+  }
+  return kExitOk;
+}
+
 }  // namespace
+
+void AddGetClustersCommand(CLI::App* get, std::vector<Command>* out) {
+  auto flags = std::make_shared<ClustersFlags>();
+  CLI::App* clusters = get->add_subcommand(
+      "clusters",
+      "print every cluster and endpoint: health (healthy|unhealthy|ejected), since when and "
+      "why, connections and request counters");
+  AddOutputFlag(clusters, &flags->output, {"text", "json"});
+  out->push_back({clusters, false, [flags](const Globals& g) { return RunClusters(*flags, g); }});
+}
 
 void AddInspectCommands(CLI::App* app, std::vector<Command>* out) {
   auto history_flags = std::make_shared<HistoryFlags>();

@@ -175,6 +175,15 @@ grpc::ServerUnaryReactor* ControlService::GetStats(grpc::CallbackServerContext* 
   });
 }
 
+grpc::ServerUnaryReactor* ControlService::GetClusters(grpc::CallbackServerContext* context,
+                                                      const v1::GetClustersRequest*,
+                                                      v1::GetClustersResponse* response) {
+  return RunBlocking(context, [this, response] {
+    ClustersToProto(target_->Clusters(), response);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* ControlService::GetConfig(grpc::CallbackServerContext* context,
                                                     const v1::GetConfigRequest*,
                                                     v1::GetConfigResponse* response) {

@@ -1,7 +1,8 @@
 // The gRPC service rwproxy.control.v1.ControlPlane (proto/control.proto) on the callback API.
 // Calls that block (Apply, Rollback and Validate compile and may resolve names; Apply waits for
-// every worker; GetStats collects from every worker) run on one task thread of their own, so
-// gRPC's threads never block and mutations are serialized; the cheap reads answer inline.
+// every worker; GetStats and GetClusters collect from every worker) run on one task thread of
+// their own, so gRPC's threads never block and mutations are serialized; the cheap reads answer
+// inline.
 //
 // Auth: with a token, every call needs `authorization: Bearer <token>` (compared in constant
 // time), else UNAUTHENTICATED. Errors: ToGrpcStatus maps absl::Status to grpc::Status and puts
@@ -78,6 +79,9 @@ class ControlService final : public v1::ControlPlane::CallbackService {
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
                                      const v1::GetStatsRequest* request,
                                      v1::GetStatsResponse* response) override;
+  grpc::ServerUnaryReactor* GetClusters(grpc::CallbackServerContext* context,
+                                        const v1::GetClustersRequest* request,
+                                        v1::GetClustersResponse* response) override;
 
  private:
   absl::Status Authorize(const grpc::CallbackServerContext* context) const;

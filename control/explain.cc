@@ -46,6 +46,33 @@ class ExplainHeaders : public HeaderSource {
   const v1::ExplainRequest& request_;
 };
 
+std::string DescribeBackend(const Snapshot& snapshot, const CompiledBackend& backend) {
+  if (backend.cluster_index < 0 ||
+      static_cast<size_t>(backend.cluster_index) >= snapshot.clusters.size()) {
+    return "";
+  }
+  return DescribeEndpoints(snapshot.clusters[backend.cluster_index]);
+}
+
+// One entry per backend; `cluster` and `endpoint` name the most probable one (the first on ties),
+// as they did before routes had weighted splits.
+void FillBackends(const Snapshot& snapshot, const CompiledRoute& route, v1::ExplainResponse* out) {
+  const CompiledBackend* likeliest = nullptr;
+  for (const CompiledBackend& backend : route.backends) {
+    v1::ExplainBackend* b = out->add_backends();
+    b->set_cluster(backend.cluster_name);
+    b->set_weight(backend.weight);
+    b->set_probability(route.total_weight == 0 ? 0.0
+                                               : static_cast<double>(backend.weight) /
+                                                     static_cast<double>(route.total_weight));
+    b->set_endpoint(DescribeBackend(snapshot, backend));
+    if (likeliest == nullptr || backend.weight > likeliest->weight) likeliest = &backend;
+  }
+  if (likeliest == nullptr) return;
+  out->set_cluster(likeliest->cluster_name);
+  out->set_endpoint(DescribeBackend(snapshot, *likeliest));
+}
+
 void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const RouteDecision& decision,
                 const HeaderSource& headers, v1::ExplainResponse* out) {
   switch (route.action) {
@@ -57,12 +84,7 @@ void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const Rout
       } else if (auto host = headers.Find("host")) {
         out->set_rewritten_host(std::string(*host));
       }
-      const CompiledBackend& backend = route.backends.front();
-      out->set_cluster(backend.cluster_name);
-      if (backend.cluster_index >= 0 &&
-          static_cast<size_t>(backend.cluster_index) < snapshot.clusters.size()) {
-        out->set_endpoint(DescribeEndpoints(snapshot.clusters[backend.cluster_index]));
-      }
+      FillBackends(snapshot, route, out);
       break;
     }
     case CompiledRoute::Action::kRedirect:
@@ -124,6 +146,27 @@ void StatsToProto(const StatsSnapshot& stats, v1::GetStatsResponse* out) {
     for (const auto& [counter, value] : counters) (*l->mutable_counters())[counter] = value;
   }
   for (const auto& [counter, value] : stats.server) (*out->mutable_server())[counter] = value;
+}
+
+void ClustersToProto(const std::vector<ClusterStatus>& clusters, v1::GetClustersResponse* out) {
+  for (const ClusterStatus& cluster : clusters) {
+    v1::ClusterStatus* c = out->add_clusters();
+    c->set_name(cluster.name);
+    c->set_panic(cluster.panic);
+    for (const EndpointStatus& endpoint : cluster.endpoints) {
+      v1::EndpointStatus* e = c->add_endpoints();
+      e->set_address(endpoint.address);
+      e->set_source(endpoint.source);
+      e->set_health(endpoint.health);
+      e->set_since_unix_ms(endpoint.since_unix_ms);
+      e->set_reason(endpoint.reason);
+      e->set_ejections(endpoint.ejections);
+      e->set_cx_active(endpoint.cx_active);
+      e->set_cx_idle(endpoint.cx_idle);
+      e->set_rq_pending(endpoint.rq_pending);
+      for (const auto& [name, value] : endpoint.counters) (*e->mutable_counters())[name] = value;
+    }
+  }
 }
 
 }  // namespace rwproxy::control

@@ -1,6 +1,6 @@
 // Control-plane views of the data plane as control.proto messages: Explain (which route a request
-// would take on a snapshot, and why earlier routes did not match; no request is sent) and GetStats
-// (the admin counters, structured).
+// would take on a snapshot, and why earlier routes did not match; no request is sent), GetStats
+// (the admin counters, structured) and GetClusters (endpoint health and connections).
 //
 // Ownership: free functions over caller-owned values. Thread-safety: reentrant; any thread (the
 // snapshot is immutable).
@@ -8,10 +8,12 @@
 #define RWPROXY_CONTROL_EXPLAIN_H_
 
 #include <string>
+#include <vector>
 
 #include "proto/control.pb.h"
 #include "server/config/snapshot.h"
 #include "server/stats/counters.h"
+#include "server/upstream/cluster_status.h"
 
 namespace rwproxy::control {
 
@@ -23,6 +25,9 @@ v1::ExplainResponse Explain(const Snapshot& snapshot, const v1::ExplainRequest& 
 std::string LbPolicyName(LbPolicy policy);
 
 void StatsToProto(const StatsSnapshot& stats, v1::GetStatsResponse* out);
+
+// Appends every cluster, in the given order.
+void ClustersToProto(const std::vector<ClusterStatus>& clusters, v1::GetClustersResponse* out);
 
 }  // namespace rwproxy::control
 

@@ -14,51 +14,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "control/translate_resilience.h"
 
 namespace rwproxy::control {
 namespace {
 
-namespace v1 = ::rwproxy::config::v1;
-
-// Collects errors for one Translate call. Owned by Translate; single thread.
-class Errors {
- public:
-  explicit Errors(std::vector<FieldError>* out) : out_(out) {}
-  void Add(std::string field, std::string message) {
-    out_->push_back({std::move(field), std::move(message)});
-  }
-
- private:
-  std::vector<FieldError>* out_;
-};
-
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-'; }
-
-// RFC 9110 tchar.
-bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(c) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-}
-
-bool IsToken(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
-
-bool HasCrLf(absl::string_view s) { return s.find_first_of("\r\n") != absl::string_view::npos; }
-
-bool HasSpaceOrControl(absl::string_view s) {
-  return std::any_of(s.begin(), s.end(),
-                     [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == '\x7f'; });
-}
-
-void CheckName(absl::string_view name, const std::string& path, Errors* errors) {
-  if (name.empty()) {
-    errors->Add(path, "name is required");
-  } else if (!std::all_of(name.begin(), name.end(), IsNameChar)) {
-    errors->Add(path,
-                absl::StrCat("invalid name '", name, "': use letters, digits, '_', '.', '-'"));
-  }
-}
 
 // Parses "host:port", "[v6]:port" or, when !port_required, also "host" and "[v6]". On failure
 // returns false with the reason in *why.
@@ -104,6 +65,43 @@ bool ParseHostPort(absl::string_view text, bool port_required, std::string* host
   return true;
 }
 
+}  // namespace
+
+namespace translate_internal {
+
+bool HasSpaceOrControl(absl::string_view s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == '\x7f'; });
+}
+
+void CheckHostHeader(const std::string& value, const std::string& field, Errors* errors) {
+  std::string host, why;
+  int port = 0;
+  if (HasSpaceOrControl(value)) {
+    errors->Add(field, "host must not contain spaces, CR or LF");
+  } else if (!ParseHostPort(value, /*port_required=*/false, &host, &port, &why)) {
+    errors->Add(field, absl::StrCat("invalid host '", value, "': ", why));
+  }
+}
+
+void CheckPath(const std::string& value, const std::string& field, Errors* errors) {
+  if (value.empty() || value[0] != '/') {
+    errors->Add(field, absl::StrCat("must start with '/', got '", value, "'"));
+  } else if (HasSpaceOrControl(value)) {
+    errors->Add(field, "must not contain spaces or control characters");
+  }
+}
+
+void CheckClusterRef(const std::string& name, const std::string& field,
+                     const ClusterIndex& clusters, Errors* errors) {
+  if (name.empty()) {
+    errors->Add(field, "cluster name is required");
+  } else if (!clusters.by_name.contains(name)) {
+    std::string defined = clusters.names.empty() ? "none" : absl::StrJoin(clusters.names, ", ");
+    errors->Add(field, absl::StrCat("unknown cluster '", name, "' (defined: ", defined, ")"));
+  }
+}
+
 absl::Duration ParseDurationField(const std::string& text, absl::Duration fallback,
                                   const std::string& path, Errors* errors) {
   if (text.empty()) return fallback;
@@ -120,6 +118,40 @@ absl::Duration ParseDurationField(const std::string& text, absl::Duration fallba
     return d;
   }
   return fallback;
+}
+
+}  // namespace translate_internal
+
+namespace {
+
+namespace v1 = ::rwproxy::config::v1;
+using translate_internal::CheckClusterRef;
+using translate_internal::CheckHostHeader;
+using translate_internal::CheckPath;
+using translate_internal::ClusterIndex;
+using translate_internal::Errors;
+using translate_internal::HasSpaceOrControl;
+using translate_internal::ParseDurationField;
+
+// RFC 9110 tchar.
+bool IsTokenChar(char c) {
+  return absl::ascii_isalnum(c) ||
+         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+}
+
+bool IsToken(absl::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
+}
+
+bool HasCrLf(absl::string_view s) { return s.find_first_of("\r\n") != absl::string_view::npos; }
+
+void CheckName(absl::string_view name, const std::string& path, Errors* errors) {
+  if (name.empty()) {
+    errors->Add(path, "name is required");
+  } else if (!std::all_of(name.begin(), name.end(), IsNameChar)) {
+    errors->Add(path,
+                absl::StrCat("invalid name '", name, "': use letters, digits, '_', '.', '-'"));
+  }
 }
 
 PoolSpec TranslatePool(const v1::Pool& pool, const std::string& path, Errors* errors) {
@@ -180,15 +212,8 @@ ClusterSpec TranslateCluster(const v1::Cluster& cluster, const std::string& path
   spec.connect_timeout = ParseDurationField(cluster.connect_timeout(), spec.connect_timeout,
                                             path + ".connect_timeout", errors);
   spec.pool = TranslatePool(cluster.pool(), path + ".pool", errors);
+  translate_internal::TranslateResilience(cluster, path, &spec, errors);
   return spec;
-}
-
-void CheckPath(const std::string& value, const std::string& field, Errors* errors) {
-  if (value.empty() || value[0] != '/') {
-    errors->Add(field, absl::StrCat("must start with '/', got '", value, "'"));
-  } else if (HasSpaceOrControl(value)) {
-    errors->Add(field, "must not contain spaces or control characters");
-  }
 }
 
 MatchSpec TranslateMatch(const v1::Match& match, const std::string& path, Errors* errors) {
@@ -250,9 +275,8 @@ MatchSpec TranslateMatch(const v1::Match& match, const std::string& path, Errors
 RewriteSpec TranslateRewrite(const v1::Route& route, const std::string& path, Errors* errors) {
   RewriteSpec spec;
   if (!route.has_rewrite()) return spec;
-  if (route.action_case() != v1::Route::kCluster &&
-      route.action_case() != v1::Route::ACTION_NOT_SET) {
-    errors->Add(path, "rewrite is only allowed on cluster routes");
+  if (route.action_case() == v1::Route::kRedirect || route.action_case() == v1::Route::kRespond) {
+    errors->Add(path, "rewrite is only allowed on cluster and backends routes");
     return spec;
   }
   const v1::Rewrite& rewrite = route.rewrite();
@@ -273,22 +297,11 @@ RewriteSpec TranslateRewrite(const v1::Route& route, const std::string& path, Er
     spec.prefix = rewrite.prefix();
   }
   if (!rewrite.host().empty()) {
-    std::string host, why;
-    int port = 0;
-    if (HasSpaceOrControl(rewrite.host())) {
-      errors->Add(path + ".host", "host must not contain spaces, CR or LF");
-    } else if (!ParseHostPort(rewrite.host(), /*port_required=*/false, &host, &port, &why)) {
-      errors->Add(path + ".host", absl::StrCat("invalid host '", rewrite.host(), "': ", why));
-    }
+    CheckHostHeader(rewrite.host(), path + ".host", errors);
     spec.host = rewrite.host();
   }
   return spec;
 }
-
-struct ClusterIndex {
-  absl::flat_hash_map<std::string, int> by_name;
-  std::vector<std::string> names;  // in config order, for messages
-};
 
 RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
                          const ClusterIndex& clusters, Errors* errors) {
@@ -299,13 +312,7 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
   spec.rewrite = TranslateRewrite(route, path + ".rewrite", errors);
   switch (route.action_case()) {
     case v1::Route::kCluster:
-      if (route.cluster().empty()) {
-        errors->Add(path + ".cluster", "cluster name is required");
-      } else if (!clusters.by_name.contains(route.cluster())) {
-        std::string defined = clusters.names.empty() ? "none" : absl::StrJoin(clusters.names, ", ");
-        errors->Add(path + ".cluster", absl::StrCat("unknown cluster '", route.cluster(),
-                                                    "' (defined: ", defined, ")"));
-      }
+      CheckClusterRef(route.cluster(), path + ".cluster", clusters, errors);
       spec.action = ClusterAction{{BackendSpec{route.cluster(), 1}}};
       break;
     case v1::Route::kRedirect: {
@@ -348,10 +355,17 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
       break;
     }
     case v1::Route::ACTION_NOT_SET:
-      errors->Add(path, "one of cluster, redirect, respond is required");
+      if (route.backends().empty()) {
+        errors->Add(path, "one of cluster, backends, redirect, respond is required");
+      }
       break;
   }
+  if (!route.backends().empty()) {
+    ClusterAction split = translate_internal::TranslateBackends(route, path, clusters, errors);
+    if (route.action_case() == v1::Route::ACTION_NOT_SET) spec.action = std::move(split);
+  }
   spec.timeout = ParseDurationField(route.timeout(), spec.timeout, path + ".timeout", errors);
+  spec.retry = translate_internal::TranslateRetry(route, path, errors);
   return spec;
 }
 

@@ -22,7 +22,9 @@ namespace rwproxy::control {
 //
 // Conversions worth knowing: an IPv6 endpoint "[::1]:80" gives host "::1"; header names are
 // lowercased and sorted; redirect status 0 means 302 and respond status 0 means 200; empty
-// durations and unset pool numbers take the defaults of spec.h.
+// durations and unset numbers take the defaults of spec.h; `cluster: app` becomes a ClusterAction
+// with one backend of weight 1, `backends:` a weighted one; health_check and outlier_detection
+// are on when present. The resilience rules are listed in control/translate_resilience.h.
 ConfigSpec Translate(const config::v1::Config& config, std::vector<FieldError>* errors);
 
 }  // namespace rwproxy::control

@@ -18,6 +18,7 @@
 #include "server/main_flags.h"
 #include "server/runtime/drain.h"
 #include "server/runtime/server.h"
+#include "server/upstream/resolver.h"
 
 namespace {
 
@@ -141,7 +142,8 @@ int main(int argc, char** argv) {
   int workers =
       flags.workers > 0 ? flags.workers : std::max(1u, std::thread::hardware_concurrency());
 
-  rwproxy::Server server(workers);
+  if (!flags.dns_hosts_file.empty()) rwproxy::SetHostsFile(flags.dns_hosts_file);
+  rwproxy::Server server(workers, flags.seed);
   if (auto status = server.Listen(*listen_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
   }
@@ -154,7 +156,8 @@ int main(int argc, char** argv) {
          rwproxy::StatsSnapshot stats = server.CollectStats();
          stats.server["config_file_errors"] = file_errors.load();
          return stats;
-       }});
+       },
+       [&server] { return server.Clusters(); }});
   if (auto status = admin.Listen(*admin_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
   }

@@ -47,6 +47,13 @@ void RegisterFlags(CLI::App* app, Flags* flags) {
                 "seen) and apply every change like `rwctl apply` (description 'file PATH'); an "
                 "invalid file changes nothing and shows in `rwctl get`. API pushes and file "
                 "changes interleave: the latest apply wins");
+  app->add_option("--dns-hosts-file", flags->dns_hosts_file,
+                  "names of cluster endpoints are looked up in this hosts-format file "
+                  "('ADDRESS NAME...' lines, re-read at every DNS refresh) before the system "
+                  "resolver: pins or changes a name's addresses without DNS");
+  app->add_option("--seed", flags->seed,
+                  "seed for random choices (traffic split, random LB, retry backoff); 0 = "
+                  "random. Worker i uses seed + i, so a run is reproducible");
 }
 
 absl::StatusOr<tcp::endpoint> ParseAddress(const std::string& text) {

@@ -26,6 +26,8 @@ struct Flags {
   std::string ports_file;
   std::string drain_timeout = "20s";
   bool watch_config = false;
+  std::string dns_hosts_file;
+  uint64_t seed = 0;
 };
 
 void RegisterFlags(CLI::App* app, Flags* flags);

@@ -1,5 +1,7 @@
 #include "server/admin/admin_server.h"
 
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/co_spawn.hpp"
@@ -17,6 +19,75 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// The value of `name` in the target's query string; "" when it is absent.
+std::string_view QueryValue(std::string_view target, std::string_view name) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = param.find('=');
+    if (param.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    }
+  }
+  return {};
+}
+
+// GET /clusters: JSON by default, a table with ?format=text.
+void RespondClusters(const AdminHandlers& handlers, std::string_view target, Response* response) {
+  const std::string_view format = QueryValue(target, "format");
+  if (format != "" && format != "json" && format != "text") {
+    response->result(http::status::bad_request);
+    response->body() = "format must be json or text\n";
+  } else if (!handlers.clusters) {
+    response->result(http::status::service_unavailable);
+    response->body() = "cluster status is not available\n";
+  } else if (format == "text") {
+    response->body() = ClustersToText(handlers.clusters());
+  } else {
+    response->set(http::field::content_type, "application/json");
+    response->body() = ClustersToJson(handlers.clusters());
+  }
+}
+
+void Respond(const AdminHandlers& handlers, const Request& request, Response* response) {
+  response->set(http::field::content_type, "text/plain; charset=utf-8");
+  std::string_view target = request.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    response->result(http::status::method_not_allowed);
+    response->body() = "admin endpoints take GET\n";
+  } else if (path == "/ready") {
+    const bool ready = handlers.ready();
+    response->result(ready ? http::status::ok : http::status::service_unavailable);
+    response->body() = ready ? "ready\n" : "not ready (draining or not configured)\n";
+  } else if (path == "/healthz") {
+    response->body() = "ok\n";
+  } else if (path == "/stats") {
+    response->body() = handlers.stats().ToText();
+  } else if (path == "/metrics") {
+    response->set(http::field::content_type, "text/plain; version=0.0.4");
+    response->body() = handlers.stats().ToPrometheus();
+  } else if (path == "/clusters") {
+    RespondClusters(handlers, target, response);
+  } else {
+    response->result(http::status::not_found);
+    response->body() =
+        "unknown admin path; try /ready /healthz /stats /metrics /clusters "
+        "/clusters?format=text\n";
+  }
+}
+
+}  // namespace
 
 AdminServer::AdminServer(AdminHandlers handlers) : handlers_(std::move(handlers)) {}
 
@@ -72,27 +143,7 @@ asio::awaitable<void> AdminServer::Serve(tcp::socket socket) {
                                              asio::as_tuple(asio::use_awaitable));
     if (ec) break;
     http::response<http::string_body> response{http::status::ok, request.version()};
-    response.set(http::field::content_type, "text/plain; charset=utf-8");
-    std::string_view path = request.target();
-    path = path.substr(0, path.find('?'));
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-      response.result(http::status::method_not_allowed);
-      response.body() = "admin endpoints take GET\n";
-    } else if (path == "/ready") {
-      bool ready = handlers_.ready();
-      response.result(ready ? http::status::ok : http::status::service_unavailable);
-      response.body() = ready ? "ready\n" : "not ready (draining or not configured)\n";
-    } else if (path == "/healthz") {
-      response.body() = "ok\n";
-    } else if (path == "/stats") {
-      response.body() = handlers_.stats().ToText();
-    } else if (path == "/metrics") {
-      response.set(http::field::content_type, "text/plain; version=0.0.4");
-      response.body() = handlers_.stats().ToPrometheus();
-    } else {
-      response.result(http::status::not_found);
-      response.body() = "unknown admin path; try /ready /healthz /stats /metrics\n";
-    }
+    Respond(handlers_, request, &response);
     response.keep_alive(request.keep_alive());
     response.prepare_payload();
     auto [wec, wn] = co_await http::async_write(stream, response,

@@ -1,6 +1,7 @@
 // The admin listener: GET /ready (200 once serving, 503 while draining), GET /healthz (200 while
-// the process runs), GET /stats (text) and GET /metrics (Prometheus text format). Low traffic, so
-// one thread of its own; it never runs on a worker.
+// the process runs), GET /stats (text), GET /metrics (Prometheus text format) and GET /clusters
+// (every cluster and endpoint with its health, connections and counters: JSON, or a table with
+// ?format=text). Low traffic, so one thread of its own; it never runs on a worker.
 //
 // Ownership: created by main. Thread-safety: Listen/Start/Stop from the main thread; the
 // handlers are called on the admin thread.
@@ -10,18 +11,22 @@
 #include <functional>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "server/stats/counters.h"
+#include "server/upstream/cluster_status.h"
 
 namespace rwproxy {
 
 struct AdminHandlers {
   std::function<bool()> ready;
   std::function<StatsSnapshot()> stats;
+  // Empty: /clusters answers 503.
+  std::function<std::vector<ClusterStatus>()> clusters = {};
 };
 
 class AdminServer {

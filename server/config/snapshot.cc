@@ -1,34 +1,16 @@
 #include "server/config/snapshot.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "boost/asio/io_context.hpp"
-#include "boost/asio/ip/address.hpp"
+#include "server/upstream/resolver.h"
 
 namespace rwproxy {
-namespace {
-
-// Resolves "host" to an address: IP literals directly, names through the system resolver
-// (blocking; this runs on the control thread, never on a worker).
-bool Resolve(const EndpointSpec& spec, boost::asio::ip::tcp::endpoint* out, std::string* error) {
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(spec.host, ec);
-  if (!ec) {
-    *out = {address, spec.port};
-    return true;
-  }
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  auto results = resolver.resolve(spec.host, std::to_string(spec.port), ec);
-  if (ec || results.empty()) {
-    *error = absl::StrCat("cannot resolve '", spec.host, "': ", ec ? ec.message() : "no address");
-    return false;
-  }
-  *out = results.begin()->endpoint();
-  return true;
+std::string EndpointKey(const boost::asio::ip::tcp::endpoint& address) {
+  const auto ip = address.address();
+  return ip.is_v6() ? absl::StrCat("[", ip.to_string(), "]:", address.port())
+                    : absl::StrCat(ip.to_string(), ":", address.port());
 }
-
-}  // namespace
 
 std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version,
                                         std::vector<FieldError>* errors) {
@@ -38,15 +20,29 @@ std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version
   absl::flat_hash_map<std::string, int> index;
   for (size_t c = 0; c < spec.clusters.size(); ++c) {
     const ClusterSpec& cs = spec.clusters[c];
-    ClusterInfo info{cs.name, cs.lb_policy, cs.connect_timeout, cs.pool, {}};
+    ClusterInfo info;
+    info.name = cs.name;
+    info.lb_policy = cs.lb_policy;
+    info.connect_timeout = cs.connect_timeout;
+    info.pool = cs.pool;
+    info.configured = cs.endpoints;
+    info.dns_refresh = cs.dns_refresh;
+    info.health_check = cs.health_check;
+    info.outlier = cs.outlier;
+    info.breakers = cs.breakers;
+    info.retry_budget = cs.retry_budget;
+    absl::flat_hash_set<std::string> keys;
     for (size_t e = 0; e < cs.endpoints.size(); ++e) {
-      EndpointInfo endpoint{cs.endpoints[e].Key(), {}};
-      std::string error;
-      if (!Resolve(cs.endpoints[e], &endpoint.address, &error)) {
-        errors->push_back({absl::StrCat("clusters[", c, "].endpoints[", e, "]"), error});
+      Resolution resolution = Resolve(cs.endpoints[e].host, cs.endpoints[e].port);
+      if (!resolution.ok) {
+        errors->push_back({absl::StrCat("clusters[", c, "].endpoints[", e, "]"), resolution.error});
         continue;
       }
-      info.endpoints.push_back(std::move(endpoint));
+      for (const auto& address : resolution.addresses) {
+        std::string key = EndpointKey(address);
+        if (!keys.insert(key).second) continue;  // two names with one address: one endpoint
+        info.endpoints.push_back({std::move(key), address, cs.endpoints[e].Key()});
+      }
     }
     index.emplace(cs.name, static_cast<int>(c));
     snapshot->clusters.push_back(std::move(info));

@@ -19,16 +19,28 @@
 namespace rwproxy {
 
 struct EndpointInfo {
-  std::string key;  // "host:port" as configured; pools are keyed by it
+  std::string key;  // "10.0.0.5:8080", "[::1]:80": the address; pools and health are keyed by it
   boost::asio::ip::tcp::endpoint address;
+  std::string source;  // as configured: "app.local:8080" (the Host for HTTP/1.0 clients)
 };
+
+// "10.0.0.5:8080" or "[::1]:80".
+std::string EndpointKey(const boost::asio::ip::tcp::endpoint& address);
 
 struct ClusterInfo {
   std::string name;
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
   absl::Duration connect_timeout;
   PoolSpec pool;
+  // Every address of every configured endpoint at compile time. The EndpointMonitor keeps the
+  // live set (DNS refresh, health) and posts it to workers as HostSets.
   std::vector<EndpointInfo> endpoints;
+  std::vector<EndpointSpec> configured;  // hostnames are re-resolved every dns_refresh
+  absl::Duration dns_refresh = absl::Seconds(5);
+  std::optional<HealthCheckSpec> health_check;
+  std::optional<OutlierSpec> outlier;
+  CircuitBreakerSpec breakers;
+  RetryBudgetSpec retry_budget;
 };
 
 struct Snapshot {
@@ -38,7 +50,7 @@ struct Snapshot {
   HttpSpec http;  // path normalization options
 };
 
-// Compiles a spec: resolves endpoints, compiles regexes and templates. Every problem is appended
+// Compiles a spec: resolves endpoints (every address of a name; server/upstream/resolver.h), compiles regexes and templates. Every problem is appended
 // to *errors with its field path; the result is null if there was any.
 std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version,
                                         std::vector<FieldError>* errors);

@@ -50,11 +50,38 @@ void Poller::Run(asio::io_context& io, std::chrono::milliseconds tick,
       next_tick = now + tick;
       continue;  // the tick may have posted work
     }
+    auto wake_at = next_tick;
+    if (!timers_.empty()) {
+      if (timers_.begin()->first <= now) {
+        asio::post(io, [this, now] { FireTimers(now); });  // inside the io_context, as below
+        continue;
+      }
+      wake_at = std::min(wake_at, timers_.begin()->first);
+    }
     int timeout = static_cast<int>(
-        std::chrono::ceil<std::chrono::milliseconds>(next_tick - now).count());
+        std::chrono::ceil<std::chrono::milliseconds>(wake_at - now).count());
     // The batch is handled inside the io_context (the next poll), where Asio recycles the
     // memory of coroutine frames and handlers; outside it, every one would be a malloc.
     if (Wait(timeout) > 0) asio::post(io, [this] { HandleEvents(); });
+  }
+}
+
+void Poller::After(std::chrono::steady_clock::time_point at,
+                   asio::any_completion_handler<void(boost::system::error_code)> handler) {
+  timers_.emplace(at, std::move(handler));
+}
+
+void Poller::FireTimers(std::chrono::steady_clock::time_point now) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    auto node = timers_.extract(timers_.begin());
+    std::move(node.mapped())(boost::system::error_code());
+  }
+}
+
+void Poller::CancelTimers() {
+  while (!timers_.empty()) {
+    auto node = timers_.extract(timers_.begin());
+    std::move(node.mapped())(asio::error::operation_aborted);
   }
 }
 

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -51,6 +52,12 @@ class Poller {
   // Alternative to Run: watch the epoll fd through the io_context (nested epoll).
   void Start();
   void Stop();
+  // Calls `handler` (no error) from the worker loop once `at` has passed: short waits such as a
+  // retry's backoff, without an Asio timer (Run only; not in Start() mode).
+  void After(std::chrono::steady_clock::time_point at,
+             boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
+  // Worker shutdown: every pending After() handler runs now with operation_aborted.
+  void CancelTimers();
   boost::asio::io_context::executor_type executor() const { return executor_; }
   int epoll_fd() const { return epfd_; }
 
@@ -72,6 +79,10 @@ class Poller {
       watch_;
   bool stopped_ = false;
   std::deque<boost::asio::any_completion_handler<void(boost::system::error_code)>> ready_;
+  std::multimap<std::chrono::steady_clock::time_point,
+                boost::asio::any_completion_handler<void(boost::system::error_code)>>
+      timers_;
+  void FireTimers(std::chrono::steady_clock::time_point now);
 };
 
 class EventSocket {

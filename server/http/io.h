@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <span>
 #include <string_view>
@@ -92,6 +93,11 @@ class Gather {
   bool full() const { return count_ == kCapacity; }
   size_t count() const { return count_; }
   void Clear() { count_ = 0; }
+  // Copies the pieces only (a write adjusts a partly written piece in place).
+  void CopyFrom(const Gather& other) {
+    std::copy(other.pieces_, other.pieces_ + other.count_, pieces_);
+    count_ = other.count_;
+  }
   std::span<boost::asio::const_buffer> span() { return {pieces_, count_}; }
 
  private:

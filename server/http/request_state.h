@@ -21,6 +21,8 @@ struct RequestState {
   MessageHead request;
   MessageHead response;
   Gather upstream_wire;     // the request as sent upstream
+  Gather sending;           // a copy of upstream_wire that a write consumes (a retry resends
+                            // upstream_wire whole)
   Gather client_wire;       // a response head (and small body) as sent to the client
   std::string upstream_head;  // request line and added fields
   std::string client_head;    // status line and added fields; local replies

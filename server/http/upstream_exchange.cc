@@ -46,6 +46,27 @@ class Exchange {
   Task<Failure> ReadBody(bool buffer_all);
   Task<Failure> Acquire(bool fresh_only);
   bool TakeIdle();  // a warm pooled connection, without suspending
+  // One try: a connection (warm or new), the request, the response head. The stale keep-alive
+  // retry happens inside it and is not a retry of the route's policy.
+  Task<Failure> Attempt();
+  // Whether the try that ended in `result` is retried (policy, replayability, deadline).
+  bool ShouldRetry(TryResult result) const;
+  // Drops an answer that will be retried; keeps the connection when the whole answer is here.
+  void DiscardResponse();
+  Task<bool> WaitBackoff();
+  // The try's deadline: the route's (over all tries), or per_try_timeout if sooner.
+  void TryDeadline() {
+    client_.deadline.at = overall_;
+    client_.deadline.expired = false;
+    per_try_bound_ = false;
+    if (route_.retry && route_.retry->per_try_timeout) {
+      Clock::time_point at = Clock::now() + absl::ToChronoNanoseconds(*route_.retry->per_try_timeout);
+      if (at < overall_) {
+        client_.deadline.at = std::chrono::time_point_cast<Clock::duration>(at);
+        per_try_bound_ = true;
+      }
+    }
+  }
   Task<Failure> SendAndReadHead();
   Task<Failure> ReadResponseHead();
   Task<ExchangeOutcome> RelayResponse();
@@ -63,6 +84,15 @@ class Exchange {
   MessageHead& response_;
   ConnPool* pool_ = nullptr;
   ClusterCounters* counters_ = nullptr;
+  BreakerSlot breaker_;     // this request, against max_requests
+  BreakerSlot retry_slot_;  // the retry under way, against max_retries
+  Clock::time_point overall_{};
+  bool per_try_bound_ = false;
+  AcquireError acquire_error_ = AcquireError::kNone;
+  static constexpr int kMaxTried = 11;  // RetrySpec::max is at most 10
+  ConnPool* tried_[kMaxTried] = {};
+  int retries_ = 0;
+  bool replayable_method_ = false;
   Lease lease_;
   BodyState body_;
   size_t client_used_ = 0;  // bytes at the client buffer's front that belong to this request
@@ -215,7 +245,9 @@ Task<Failure> Exchange::SendAndReadHead() {
   UpstreamConn& conn = lease_.conn();
   ++conn.requests;
   client_.deadline.upstream = &conn.socket;
-  std::span<boost::asio::const_buffer> rest = wire_.span();
+  Gather& sending = client_.state.sending;  // wire_ stays whole for a retry
+  sending.CopyFrom(wire_);
+  std::span<boost::asio::const_buffer> rest = sending.span();
   IoStatus io = TryWrite(conn.socket, &rest, client_.deadline);
   if (io == IoStatus::kWait) io = co_await WriteAll(conn.socket, rest, client_.deadline);
   if (io != IoStatus::kOk) co_return io == IoStatus::kTimeout ? Failure::kTimeout : Failure::kUpstream;
@@ -240,6 +272,12 @@ Task<Failure> Exchange::SendAndReadHead() {
 }
 
 Task<ExchangeOutcome> Exchange::Run() {
+  breaker_ = ctx_.clusters->AdmitRequest(cluster_);
+  if (!breaker_) {
+    co_return Local(503, absl::StrCat("circuit breaker open: cluster ", cluster_.name, " has ",
+                                      cluster_.breakers.max_requests,
+                                      " requests in flight (max_requests)"));
+  }
   ClusterManager::Pick pick = ctx_.clusters->Choose(cluster_);
   counters_ = pick.counters;
   pool_ = pick.pool;
@@ -247,7 +285,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   client_minor_ = client_.head.version_minor;
   client_keep_ = framing.keep_alive;
   head_method_ = framing.head_method;
-  const bool replayable_method = IsIdempotent(framing.method);
+  replayable_method_ = IsIdempotent(framing.method);
   body_.kind = framing.body;
   framing_body_ = framing.body;
   body_.remaining = framing.length;
@@ -260,7 +298,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   params.target = decision_.target;
   params.host = route_.host_rewrite ? std::string_view(*route_.host_rewrite)
                 : !framing.host.empty() ? framing.host
-                                        : std::string_view(pool_->endpoint().key);
+                                        : std::string_view(pool_->endpoint().source);
   params.client_address = client_.address;
   params.body = framing.body;
   params.length = framing.length;
@@ -293,10 +331,51 @@ Task<ExchangeOutcome> Exchange::Run() {
     if (Failure f = co_await ReadBody(buffer_all); f != Failure::kNone) co_return Fail(f);
   }
 
-  RouteDeadline();
-  if (!lease_ && !TakeIdle()) {
-    co_await Acquire(false);
-    switch (lease_.error()) {
+  overall_ = Clock::now() + route_timeout_;
+  Failure failure = Failure::kNone;
+  for (;;) {
+    TryDeadline();
+    response_started_ = false;
+    failure = co_await Attempt();
+    TryResult result = TryResult::kResponse;
+    if (failure == Failure::kNone) {
+      result = TryResult::kResponse;
+    } else if (acquire_error_ == AcquireError::kConnectFailed ||
+               acquire_error_ == AcquireError::kConnectTimeout) {
+      result = TryResult::kConnectFailure;
+    } else if (acquire_error_ == AcquireError::kOverflow || failure == Failure::kClient ||
+               failure == Failure::kBadRequest) {
+      break;  // not the endpoint's fault: no outlier count, no retry
+    } else if (failure == Failure::kTimeout && per_try_bound_) {
+      ++counters_->upstream_rq_per_try_timeout;
+      result = TryResult::kPerTryTimeout;
+    } else {
+      result = TryResult::kReset;  // closed, reset, malformed or the route timeout
+    }
+    ctx_.clusters->Observe(cluster_, pool_, result, failure == Failure::kNone ? response_.status : 0);
+    if ((failure != Failure::kNone && failure != Failure::kUpstream &&
+         !(failure == Failure::kTimeout && per_try_bound_)) ||
+        !ShouldRetry(result)) {
+      break;
+    }
+    BreakerSlot slot = ctx_.clusters->AdmitRetry(cluster_);
+    if (!slot) break;  // budget or max_retries: fail as without retry (counted)
+    if (result == TryResult::kResponse) {
+      DiscardResponse();
+    } else {
+      lease_.Release(false);
+    }
+    tried_[retries_] = pool_;
+    ++retries_;
+    retry_slot_ = std::move(slot);
+    ClusterManager::Pick next =
+        ctx_.clusters->Choose(cluster_, std::span<ConnPool* const>(tried_, retries_));
+    if (next.pool) pool_ = next.pool;
+    if (!co_await WaitBackoff()) co_return Fail(Failure::kClient);
+  }
+  client_.deadline.upstream = nullptr;
+  if (failure != Failure::kNone) {
+    switch (acquire_error_) {
       case AcquireError::kNone:
         break;
       case AcquireError::kOverflow:
@@ -308,24 +387,79 @@ Task<ExchangeOutcome> Exchange::Run() {
       case AcquireError::kConnectFailed:
         co_return Local(502, absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
     }
+    co_return Fail(failure);
+  }
+  if (retries_ > 0 && response_.status < 500) ++counters_->upstream_rq_retry_success;
+  co_return co_await RelayResponse();
+}
+
+Task<Failure> Exchange::Attempt() {
+  acquire_error_ = AcquireError::kNone;
+  if (!lease_ && !TakeIdle()) {
+    co_await Acquire(false);
+    if (!lease_) {
+      acquire_error_ = lease_.error();
+      co_return Failure::kUpstream;
+    }
   }
   Failure failure = co_await SendAndReadHead();
   if (failure == Failure::kUpstream && lease_.reused() && !response_started_ && !streamed_ &&
-      (replayable_method || framing_body_ == BodyKind::kNone)) {
+      (replayable_method_ || framing_body_ == BodyKind::kNone)) {
     // The stale keep-alive race: the upstream closed this idle connection as we reused it.
     // The request (a buffered body included) is still whole in wire_: send it again on a fresh
     // one. A non-idempotent request with a body may have been acted upon: never replayed.
     ++counters_->upstream_rq_retry_stale;
     lease_.Release(false);
-    RouteDeadline();
     if (co_await Acquire(true) != Failure::kNone) {
-      co_return Local(502, absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
+      acquire_error_ = lease_.error();
+      co_return Failure::kUpstream;
     }
     failure = co_await SendAndReadHead();
   }
-  client_.deadline.upstream = nullptr;
-  if (failure != Failure::kNone) co_return Fail(failure);
-  co_return co_await RelayResponse();
+  co_return failure;
+}
+
+bool Exchange::ShouldRetry(TryResult result) const {
+  if (!route_.retry || retries_ >= static_cast<int>(route_.retry->max) ||
+      retries_ + 1 >= kMaxTried || streamed_ || Clock::now() >= overall_) {
+    return false;
+  }
+  // Part of an answer arrived (and may have been relayed): the try is not repeatable.
+  if (result != TryResult::kResponse && result != TryResult::kConnectFailure &&
+      response_started_) {
+    return false;
+  }
+  return MayRetry(*route_.retry, result, response_.status, replayable_method_);
+}
+
+void Exchange::DiscardResponse() {
+  UpstreamConn& conn = lease_.conn();
+  const int status = response_.status;
+  const bool bodiless = head_method_ || status == 204 || status == 304 ||
+                        rframing_.body == BodyKind::kNone;
+  const uint64_t length = bodiless ? 0 : rframing_.length;
+  if ((bodiless || rframing_.body == BodyKind::kLength) &&
+      conn.buffer.size() >= response_.size + length) {
+    const int64_t hint = KeepAliveHintMs(response_, conn.buffer.data());
+    conn.buffer.Consume(response_.size + length);
+    lease_.Release(rframing_.reusable, hint);
+    return;
+  }
+  lease_.Release(false);  // the rest of the answer is not worth waiting for
+}
+
+Task<bool> Exchange::WaitBackoff() {
+  const absl::Duration wait = Backoff(*route_.retry, retries_, ctx_.clusters->Random());
+  if (wait <= absl::ZeroDuration()) co_return true;
+  Clock::time_point at = std::min(overall_, Clock::now() + absl::ToChronoNanoseconds(wait));
+  auto [ec] = co_await boost::asio::async_initiate<decltype(kUseTuple),
+                                                   void(boost::system::error_code)>(
+      [this, at](auto handler) {
+        EventSocket::Handler stored(std::move(handler));
+        ctx_.poller->After(at, std::move(stored));
+      },
+      kUseTuple);
+  co_return !ec;
 }
 
 Task<ExchangeOutcome> Exchange::RelayResponse() {
@@ -403,7 +537,13 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
 
 Task<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
                                      const Snapshot& snapshot, const RouteDecision& decision) {
-  const ClusterInfo& cluster = snapshot.clusters[decision.route->backends.front().cluster_index];
+  const CompiledRoute& route = *decision.route;
+  const CompiledBackend* backend = &route.backends.front();
+  if (route.backends.size() > 1) {  // a weighted split: one draw per request
+    backend = &route.PickBackend(ctx.clusters->Random());
+    ctx.clusters->CountBackend(route.name, backend->cluster_name);
+  }
+  const ClusterInfo& cluster = snapshot.clusters[backend->cluster_index];
   Exchange exchange(client, ctx, cluster, decision);
   ExchangeOutcome outcome = co_await exchange.Run();
   if (outcome.local_status) {

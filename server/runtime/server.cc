@@ -4,8 +4,17 @@
 
 namespace rwproxy {
 
-Server::Server(int workers) {
-  for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(&registry_));
+Server::Server(int workers, uint64_t seed) {
+  // The monitor is created first (workers report outliers to it) but publishes to the workers
+  // only once they exist: its first HostMap comes with the first Publish.
+  monitor_ = std::make_unique<EndpointMonitor>(
+      &registry_, [this](std::shared_ptr<const HostMap> hosts) {
+        for (auto& worker : workers_) worker->SetHosts(hosts);
+      });
+  for (int i = 0; i < workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(&registry_, monitor_.get(), workers,
+                                                seed == 0 ? 0 : seed + i));
+  }
 }
 
 Server::~Server() { Stop(); }
@@ -32,8 +41,9 @@ void Server::Start() {
 
 void Server::Publish(std::shared_ptr<const Snapshot> snapshot) {
   std::lock_guard<std::mutex> publish_lock(mu_);
+  std::shared_ptr<const HostMap> hosts = monitor_->Update(snapshot);
   if (!started_) {  // the worker threads do not run yet: apply here
-    for (auto& worker : workers_) worker->ApplyNow(snapshot);
+    for (auto& worker : workers_) worker->ApplyNow(snapshot, hosts);
     current_ = std::move(snapshot);
     return;
   }
@@ -41,7 +51,7 @@ void Server::Publish(std::shared_ptr<const Snapshot> snapshot) {
   std::condition_variable done_cv;
   size_t done = 0;
   for (auto& worker : workers_) {
-    worker->Apply(snapshot, [&] {
+    worker->Apply(snapshot, hosts, [&] {
       std::lock_guard<std::mutex> lock(done_mu);
       ++done;
       done_cv.notify_one();
@@ -72,10 +82,41 @@ StatsSnapshot Server::CollectStats() {
   }
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return done == workers_.size(); });
+  lock.unlock();
+  monitor_->Collect(&total);
+  // Gauges that are proxy-wide, not per worker.
+  if (auto snapshot = current()) {
+    for (const ClusterInfo& cluster : snapshot->clusters) {
+      auto shared = registry_.GetCluster(cluster.name);
+      total.clusters[cluster.name]["circuit_breaker_open"] =
+          shared->requests.load(std::memory_order_relaxed) >= cluster.breakers.max_requests;
+    }
+  }
   return total;
 }
 
-std::vector<ClusterStatus> Server::Clusters() { return {}; }
+std::vector<ClusterStatus> Server::Clusters() {
+  std::vector<ClusterStatus> clusters = monitor_->Status();
+  const StatsSnapshot stats = CollectStats();
+  for (ClusterStatus& cluster : clusters) {
+    for (EndpointStatus& endpoint : cluster.endpoints) {
+      auto it = stats.endpoints.find(endpoint.address);
+      if (it == stats.endpoints.end()) continue;
+      for (const auto& [name, value] : it->second) {
+        if (name == "cx_active") {
+          endpoint.cx_active = value;
+        } else if (name == "cx_idle") {
+          endpoint.cx_idle = value;
+        } else if (name == "rq_pending") {
+          endpoint.rq_pending = value;
+        } else {
+          endpoint.counters[name] = value;
+        }
+      }
+    }
+  }
+  return clusters;
+}
 
 void Server::BeginDrain() {
   draining_ = true;
@@ -83,6 +124,7 @@ void Server::BeginDrain() {
 }
 
 void Server::Stop() {
+  monitor_->Stop();
   for (auto& worker : workers_) worker->Stop();
 }
 

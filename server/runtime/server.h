@@ -15,12 +15,14 @@
 #include "absl/status/status.h"
 #include "server/config/config_target.h"
 #include "server/runtime/worker.h"
+#include "server/upstream/endpoint_monitor.h"
 
 namespace rwproxy {
 
 class Server : public ConfigTarget {
  public:
-  explicit Server(int workers);
+  // `seed` (0: random) makes random choices reproducible: worker i uses seed + i.
+  explicit Server(int workers, uint64_t seed = 0);
   ~Server() override;
 
   // Binds every worker to `endpoint` (port 0 picks one port for all).
@@ -41,6 +43,8 @@ class Server : public ConfigTarget {
  private:
   EndpointRegistry registry_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // Declared after the workers: stopped and destroyed before them (it posts to them).
+  std::unique_ptr<EndpointMonitor> monitor_;
   mutable std::mutex mu_;  // guards current_ and serialises Publish
   std::shared_ptr<const Snapshot> current_;
   bool started_ = false;

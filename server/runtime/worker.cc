@@ -70,8 +70,10 @@ Task<void> AcceptLoop(EventSocket& listener, WorkerContext& ctx, Executor execut
 
 }  // namespace
 
-Worker::Worker(EndpointRegistry* registry)
+Worker::Worker(EndpointRegistry* registry, OutlierSink* sink, int workers, uint64_t seed)
     : clusters_(io_.get_executor(), &poller_, &buffers_, registry) {
+  clusters_.SetOutlierSink(sink);
+  clusters_.SetWorkerShare(workers, seed);
   ctx_.clusters = &clusters_;
   ctx_.buffers = &buffers_;
   ctx_.poller = &poller_;
@@ -90,6 +92,7 @@ Worker::~Worker() {
     if (ctx_.sessions.contains(session)) session->Abort();
   }
   clusters_.AbortWaiters();
+  poller_.CancelTimers();  // retries waiting out a backoff
   io_.restart();
   for (int i = 0; i < 1000 && !ctx_.sessions.empty(); ++i) {
     if (io_.poll() == 0) break;
@@ -146,24 +149,32 @@ void Worker::Sweep() {
   clusters_.Sweep(now);
 }
 
-void Worker::Apply(std::shared_ptr<const Snapshot> snapshot, std::function<void()> done) {
-  asio::post(io_, [this, snapshot = std::move(snapshot), done = std::move(done)]() mutable {
-    clusters_.Apply(*snapshot);
+void Worker::Apply(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<const HostMap> hosts,
+                   std::function<void()> done) {
+  asio::post(io_, [this, snapshot = std::move(snapshot), hosts = std::move(hosts),
+                   done = std::move(done)]() mutable {
+    clusters_.Apply(snapshot, std::move(hosts));
     ctx_.snapshot = std::move(snapshot);
     done();
   });
   poller_.Wake();
 }
 
-void Worker::ApplyNow(std::shared_ptr<const Snapshot> snapshot) {
-  clusters_.Apply(*snapshot);
+void Worker::ApplyNow(std::shared_ptr<const Snapshot> snapshot,
+                      std::shared_ptr<const HostMap> hosts) {
+  clusters_.Apply(snapshot, std::move(hosts));
   ctx_.snapshot = std::move(snapshot);
+}
+
+void Worker::SetHosts(std::shared_ptr<const HostMap> hosts) {
+  asio::post(io_, [this, hosts = std::move(hosts)]() mutable { clusters_.SetHosts(std::move(hosts)); });
+  poller_.Wake();
 }
 
 void Worker::Collect(std::function<void(StatsSnapshot)> done) {
   asio::post(io_, [this, done = std::move(done)] {
     StatsSnapshot stats;
-    clusters_.Collect(ctx_.snapshot.get(), &stats);
+    clusters_.Collect(&stats);
     stats.Add("proxy", ctx_.listener);
     stats.Add(ctx_.server);
     if (ctx_.snapshot) stats.config_version = ctx_.snapshot->version;

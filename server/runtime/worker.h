@@ -22,7 +22,9 @@ namespace rwproxy {
 
 class Worker {
  public:
-  explicit Worker(EndpointRegistry* registry);
+  // `sink` receives outlier reports; `workers` is how many share the retry budgets' floors;
+  // `seed` (0: random) seeds this worker's random choices (traffic split, random LB, backoff).
+  Worker(EndpointRegistry* registry, OutlierSink* sink, int workers, uint64_t seed);
   ~Worker();
 
   // Binds (SO_REUSEPORT) and starts the thread. Returns the bound endpoint or an error text.
@@ -30,9 +32,12 @@ class Worker {
   void Start();
 
   // Swaps the snapshot and reconciles pools on the worker thread, then calls done there.
-  void Apply(std::shared_ptr<const Snapshot> snapshot, std::function<void()> done);
+  void Apply(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<const HostMap> hosts,
+             std::function<void()> done);
   // Before Start() only: applies on the calling thread.
-  void ApplyNow(std::shared_ptr<const Snapshot> snapshot);
+  void ApplyNow(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<const HostMap> hosts);
+  // Newer endpoint health (posted by the EndpointMonitor through the Server).
+  void SetHosts(std::shared_ptr<const HostMap> hosts);
   // Collects counters on the worker thread and hands them to done there.
   void Collect(std::function<void(StatsSnapshot)> done);
   // Stop accepting; sessions answer with Connection: close and idle ones end.

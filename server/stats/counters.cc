@@ -41,6 +41,8 @@ void StatsSnapshot::Merge(const StatsSnapshot& other) {
   for (const auto& [name, map] : other.clusters) MergeMap(map, &clusters[name]);
   for (const auto& [name, map] : other.listeners) MergeMap(map, &listeners[name]);
   MergeMap(other.server, &server);
+  for (const auto& [name, map] : other.route_backends) MergeMap(map, &route_backends[name]);
+  for (const auto& [name, map] : other.endpoints) MergeMap(map, &endpoints[name]);
   config_version = std::max(config_version, other.config_version);
 }
 
@@ -53,6 +55,11 @@ std::string StatsSnapshot::ToText() const {
     for (const auto& [name, value] : map) absl::StrAppend(&out, "listener.", listener, ".", name, ": ", value, "\n");
   }
   for (const auto& [name, value] : server) absl::StrAppend(&out, "server.", name, ": ", value, "\n");
+  for (const auto& [route, map] : route_backends) {
+    for (const auto& [cluster, value] : map) {
+      absl::StrAppend(&out, "route.", route, ".backend.", cluster, ".rq_total: ", value, "\n");
+    }
+  }
   absl::StrAppend(&out, "server.config_version: ", config_version, "\n");
   return out;
 }
@@ -62,7 +69,8 @@ std::string StatsSnapshot::ToPrometheus() const {
   std::map<std::string, std::string> families;
   auto type_of = [](const std::string& name) {
     return name == "upstream_cx_active" || name == "upstream_cx_idle" ||
-                   name == "downstream_cx_active"
+                   name == "downstream_cx_active" || name == "circuit_breaker_open" ||
+                   name == "outlier_ejections_active" || name == "endpoints_healthy"
                ? "gauge"
                : "counter";
   };
@@ -80,6 +88,13 @@ std::string StatsSnapshot::ToPrometheus() const {
   }
   for (const auto& [name, value] : server) {
     absl::StrAppend(&families["rwproxy_server_" + name], "rwproxy_server_", name, " ", value, "\n");
+  }
+  for (const auto& [route, map] : route_backends) {
+    for (const auto& [cluster, value] : map) {
+      absl::StrAppend(&families["rwproxy_route_backend_rq_total"],
+                      "rwproxy_route_backend_rq_total{route=\"", route, "\",backend=\"", cluster,
+                      "\"} ", value, "\n");
+    }
   }
   std::string out;
   for (const auto& [family, lines] : families) {

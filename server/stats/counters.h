@@ -27,7 +27,12 @@ namespace rwproxy {
   X(upstream_rq_overflow)      \
   X(upstream_cx_connect_fail)  \
   X(upstream_rq_timeout)       \
-  X(upstream_rq_bad_response)
+  X(upstream_rq_bad_response)  \
+  X(upstream_rq_retry)         \
+  X(upstream_rq_retry_success) \
+  X(upstream_rq_retry_overflow) \
+  X(upstream_rq_per_try_timeout) \
+  X(panic_mode)
 
 #define RW_LISTENER_COUNTERS(X) \
   X(downstream_cx_total)        \
@@ -60,6 +65,10 @@ struct StatsSnapshot {
   std::map<std::string, CounterMap> clusters;   // by cluster name; includes gauges
   std::map<std::string, CounterMap> listeners;  // by listener name
   CounterMap server;
+  // Requests per route per backend, for routes with a weighted split: route -> cluster -> count.
+  std::map<std::string, CounterMap> route_backends;
+  // Per endpoint ("10.0.0.5:8080"), summed over workers: pool figures and EndpointCounters.
+  std::map<std::string, CounterMap> endpoints;
 
   void Add(const std::string& cluster, const ClusterCounters& c);
   void Add(const std::string& listener, const ListenerCounters& c);

@@ -1,16 +1,20 @@
-// A worker's view of the upstream clusters: one ConnPool per endpoint (keyed by "host:port", so
-// pools belong to endpoints, not to configs or routes), load balancing, and per-cluster counters.
-// Apply() reconciles the pools with a new snapshot: unchanged endpoints keep their warm
-// connections (new pool limits apply in place), removed endpoints drain.
+// A worker's view of the upstream clusters: one ConnPool per endpoint (keyed by its address, so
+// pools belong to endpoints, not to configs or routes), load balancing over the endpoints the
+// EndpointMonitor says are available (HostSet), circuit breakers, the retry budget, outlier
+// observations and per-cluster counters. Apply() and SetHosts() reconcile the pools: unchanged
+// endpoints keep their warm connections (new pool limits apply in place), removed endpoints
+// drain, unavailable ones lose their idle connections.
 //
 // Ownership: one per Worker. Thread-safety: the owning worker thread only; EndpointRegistry is
-// the one shared piece and locks only when a pool is created (config time).
+// the one shared piece and locks only when a pool or cluster first appears (config time).
 #ifndef RWPROXY_SERVER_UPSTREAM_CLUSTER_MANAGER_H_
 #define RWPROXY_SERVER_UPSTREAM_CLUSTER_MANAGER_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,18 +22,58 @@
 #include "server/config/snapshot.h"
 #include "server/stats/counters.h"
 #include "server/upstream/conn_pool.h"
+#include "server/upstream/host_set.h"
+#include "server/upstream/retry.h"
 
 namespace rwproxy {
 
-// Process-wide: one EndpointShared (connection count) per endpoint key, shared by all workers.
-// Owned by the Server; any thread.
+// Proxy-wide per cluster: requests and retries in flight (circuit breakers).
+struct ClusterShared {
+  std::atomic<uint32_t> requests{0};
+  std::atomic<uint32_t> retries{0};
+};
+
+// Process-wide: one EndpointShared per endpoint and one ClusterShared per cluster, shared by all
+// workers and the monitor. Owned by the Server; any thread.
 class EndpointRegistry {
  public:
   std::shared_ptr<EndpointShared> Get(const std::string& key);
+  std::shared_ptr<ClusterShared> GetCluster(const std::string& name);
 
  private:
   std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<EndpointShared>> map_;
+  absl::flat_hash_map<std::string, std::shared_ptr<ClusterShared>> clusters_;
+};
+
+enum class OutlierKind { k5xx, kConnectFailure };
+
+// Told when an endpoint's consecutive errors reach a cluster's outlier threshold (implemented by
+// the EndpointMonitor). Called from worker threads; must not block.
+class OutlierSink {
+ public:
+  virtual ~OutlierSink() = default;
+  virtual void ReportOutlier(const std::string& cluster, const std::string& key,
+                             OutlierKind kind) = 0;
+};
+
+// One request or retry counted against a circuit breaker; gives its slot back when destroyed.
+class BreakerSlot {
+ public:
+  BreakerSlot() = default;
+  explicit BreakerSlot(std::atomic<uint32_t>* counter) : counter_(counter) {}
+  BreakerSlot(BreakerSlot&& other) noexcept : counter_(other.counter_) { other.counter_ = nullptr; }
+  BreakerSlot& operator=(BreakerSlot&& other) noexcept {
+    std::swap(counter_, other.counter_);
+    return *this;
+  }
+  ~BreakerSlot() {
+    if (counter_) counter_->fetch_sub(1, std::memory_order_relaxed);
+  }
+  explicit operator bool() const { return counter_ != nullptr; }
+
+ private:
+  std::atomic<uint32_t>* counter_ = nullptr;
 };
 
 class ClusterManager {
@@ -37,16 +81,36 @@ class ClusterManager {
   ClusterManager(Executor executor, Poller* poller, BufferPool* buffers,
                  EndpointRegistry* registry);
 
-  // Reconciles pools with the endpoints of `snapshot`.
-  void Apply(const Snapshot& snapshot);
+  // Wiring, before the worker starts: where outlier reports go; how many workers share
+  // min_per_second of each retry budget; the random seed (0: from the system).
+  void SetOutlierSink(OutlierSink* sink) { sink_ = sink; }
+  void SetWorkerShare(int workers, uint64_t seed);
+
+  // A new config with the host sets computed for it; reconciles the pools.
+  void Apply(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<const HostMap> hosts);
+  // Newer health, ejection or DNS results (older generations are ignored).
+  void SetHosts(std::shared_ptr<const HostMap> hosts);
 
   struct Pick {
     ConnPool* pool = nullptr;
     ClusterCounters* counters = nullptr;
   };
-  // Picks an endpoint of `cluster` (from the snapshot the request started with) by its LB policy.
-  Pick Choose(const ClusterInfo& cluster);
+  // Picks an available endpoint of `cluster` by its LB policy, other than those in `tried` when
+  // there is one (retries). In panic mode (none available) it picks among all of them.
+  Pick Choose(const ClusterInfo& cluster, std::span<ConnPool* const> tried = {});
   ClusterCounters* Counters(const std::string& cluster) { return &clusters_[cluster].counters; }
+
+  // A new request to `cluster`: an empty slot means max_requests is reached (circuit open).
+  BreakerSlot AdmitRequest(const ClusterInfo& cluster);
+  // A retry: needs the retry budget and a max_retries slot; refusals are counted.
+  BreakerSlot AdmitRetry(const ClusterInfo& cluster);
+  // The outcome of one try on `pool`'s endpoint (outlier detection, per-endpoint counters).
+  void Observe(const ClusterInfo& cluster, ConnPool* pool, TryResult result, int status);
+  // Requests per backend of a weighted split.
+  void CountBackend(const std::string& route, const std::string& cluster) {
+    ++route_backends_[route][cluster];
+  }
+  uint64_t Random() { return rng_(); }
 
   // Idle timeouts, freed capacity, and deleting drained pools that have emptied.
   void Sweep(Clock::time_point now);
@@ -54,24 +118,33 @@ class ClusterManager {
   void AbortWaiters() {
     for (auto& [key, pool] : pools_) pool->AbortWaiters();
   }
-  // Adds this worker's counters and gauges (per cluster of `snapshot`) to *out.
-  void Collect(const Snapshot* snapshot, StatsSnapshot* out) const;
+  // Adds this worker's counters and gauges (per cluster of the live snapshot) to *out.
+  void Collect(StatsSnapshot* out) const;
 
  private:
   struct ClusterState {
     ClusterCounters counters;
-    uint64_t next = 0;  // round robin position
+    uint64_t next = 0;                      // round robin position
+    std::shared_ptr<const HostSet> hosts;   // null: the snapshot's endpoints, all available
+    std::shared_ptr<ClusterShared> shared;  // circuit breakers
+    RetryBudget budget;
   };
   ConnPool* PoolFor(const EndpointInfo& endpoint, const PoolSpec& spec);
+  void Reconcile();
 
   Executor executor_;
   Poller* poller_;
   BufferPool* buffers_;
   EndpointRegistry* registry_;
+  OutlierSink* sink_ = nullptr;
+  double budget_share_ = 1.0;  // this worker's share of min_per_second
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::shared_ptr<const HostMap> hosts_;
   absl::flat_hash_map<std::string, std::unique_ptr<ConnPool>> pools_;
   absl::node_hash_map<std::string, ClusterState> clusters_;  // stable addresses
+  absl::node_hash_map<std::string, absl::flat_hash_map<std::string, uint64_t>> route_backends_;
   bool applying_ = false;
-  std::minstd_rand rng_{std::random_device{}()};
+  std::mt19937_64 rng_{std::random_device{}()};
 };
 
 }  // namespace rwproxy

@@ -109,6 +109,7 @@ Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
     ReleaseSlot();
     WakeOneToConnect();
     ++counters->upstream_cx_connect_fail;
+    ++this->counters.cx_connect_fail;
     co_return Lease(timed_out ? AcquireError::kConnectTimeout : AcquireError::kConnectFailed);
   }
   ++counters->upstream_cx_total;
@@ -252,6 +253,10 @@ void ConnPool::Sweep(Clock::time_point now) {
 
 void ConnPool::Drain() {
   draining_ = true;
+  CloseIdle();
+}
+
+void ConnPool::CloseIdle() {
   while (!idle_.empty()) {
     std::shared_ptr<UpstreamConn> conn = std::move(idle_.back());
     idle_.pop_back();

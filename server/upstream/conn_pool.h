@@ -28,9 +28,20 @@
 
 namespace rwproxy {
 
-// Shared by every worker's pool for one endpoint.
+// Shared by every worker's pool for one endpoint: the connection count (max_connections) and
+// the consecutive-error counts that outlier detection reads across workers. Written with relaxed
+// atomics only when they change, never under a lock.
 struct EndpointShared {
   std::atomic<uint32_t> connections{0};
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_connect_failures{0};
+};
+
+// This worker's figures for one endpoint (summed over workers for /clusters).
+struct EndpointCounters {
+  uint64_t rq_total = 0;         // tries sent to this endpoint
+  uint64_t rq_5xx = 0;           // tries that ended in a 5xx answer, a reset or a timeout
+  uint64_t cx_connect_fail = 0;
 };
 
 struct UpstreamConn {
@@ -101,12 +112,17 @@ class ConnPool {
   // The endpoint left the config: close idle connections now, busy ones when released.
   void Drain();
   void Undrain() { draining_ = false; }
+  // The endpoint is unhealthy or ejected: close its idle connections (busy ones finish).
+  void CloseIdle();
   void SetSpec(const PoolSpec& spec) { spec_ = spec; }
 
   bool draining() const { return draining_; }
   bool empty() const { return busy_ == 0 && idle_.empty() && waiting_ == 0; }
   size_t busy() const { return busy_; }
   size_t idle() const { return idle_.size(); }
+  size_t waiting() const { return waiting_; }
+  EndpointShared& shared() { return *shared_; }
+  EndpointCounters counters;
   const EndpointInfo& endpoint() const { return endpoint_; }
 
  private:

@@ -48,6 +48,16 @@ std::vector<std::string> FakeControlPlane::descriptions() {
   return descriptions_;
 }
 
+void FakeControlPlane::set_explain(v1::ExplainResponse response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  explain_ = std::move(response);
+}
+
+void FakeControlPlane::set_clusters(v1::GetClustersResponse response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  clusters_ = std::move(response);
+}
+
 // Called with mu_ held.
 grpc::Status FakeControlPlane::CheckToken(grpc::ServerContext* context) {
   if (token_.empty()) return grpc::Status::OK;
@@ -140,6 +150,23 @@ grpc::Status FakeControlPlane::Watch(grpc::ServerContext* context, const v1::Wat
     // Wakes on a change; the timeout only bounds how late a cancellation is noticed.
     changed_.wait_for(lock, std::chrono::milliseconds(50));
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeControlPlane::Explain(grpc::ServerContext* context, const v1::ExplainRequest*,
+                                       v1::ExplainResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto status = CheckToken(context); !status.ok()) return status;
+  *response = explain_;
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeControlPlane::GetClusters(grpc::ServerContext* context,
+                                           const v1::GetClustersRequest*,
+                                           v1::GetClustersResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto status = CheckToken(context); !status.ok()) return status;
+  *response = clusters_;
   return grpc::Status::OK;
 }
 

@@ -1,7 +1,8 @@
 // An in-process ControlPlane gRPC server for rwctl tests that must not depend on the real
 // control service: it keeps a config and a version, applies with compare-and-swap, checks the
 // bearer token, and can be told to reject every Apply (with or without the binary violations
-// metadata), so each client path can be driven on purpose.
+// metadata), so each client path can be driven on purpose. Explain and GetClusters answer with
+// canned responses set by the test.
 //
 // Ownership: the test owns a FakeControlPlane; it owns the grpc::Server (shut down in the
 // destructor). Thread-safety: the setters and accessors may be called from the test thread while
@@ -35,6 +36,8 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   void set_reject(Reject reject, std::vector<rwproxy::control::v1::FieldViolation> violations);
   uint64_t version();
   std::vector<std::string> descriptions();  // of every applied version, oldest first
+  void set_explain(rwproxy::control::v1::ExplainResponse response);
+  void set_clusters(rwproxy::control::v1::GetClustersResponse response);
 
   grpc::Status Apply(grpc::ServerContext* context,
                      const rwproxy::control::v1::ApplyRequest* request,
@@ -48,6 +51,12 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   grpc::Status Watch(grpc::ServerContext* context,
                      const rwproxy::control::v1::WatchRequest* request,
                      grpc::ServerWriter<rwproxy::control::v1::VersionEvent>* writer) override;
+  grpc::Status Explain(grpc::ServerContext* context,
+                       const rwproxy::control::v1::ExplainRequest* request,
+                       rwproxy::control::v1::ExplainResponse* response) override;
+  grpc::Status GetClusters(grpc::ServerContext* context,
+                           const rwproxy::control::v1::GetClustersRequest* request,
+                           rwproxy::control::v1::GetClustersResponse* response) override;
 
  private:
   grpc::Status CheckToken(grpc::ServerContext* context);
@@ -61,6 +70,8 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   uint64_t version_ = 1;
   rwproxy::config::v1::Config config_;
   std::vector<std::string> descriptions_ = {"initial"};
+  rwproxy::control::v1::ExplainResponse explain_;
+  rwproxy::control::v1::GetClustersResponse clusters_;
   bool shutting_down_ = false;
 
   std::string address_;

@@ -53,5 +53,26 @@ routes:
   EXPECT_NE(std::find(fields.begin(), fields.end(), "clusters[0].connect_timeout"), fields.end());
 }
 
+TEST(ValidateOfflineTest, ReportsResilienceChecks) {
+  auto violations = Check(R"(
+clusters:
+  - name: app
+    endpoints: ["127.0.0.1:8081"]
+    health_check: {path: /healthz, expected_statuses: ["600-700"]}
+routes:
+  - name: api
+    match: {path_prefix: /}
+    backends: [{cluster: app, weight: 90}, {cluster: canary, weight: 10}]
+    retry: {on: [reset], max: 0}
+)");
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"clusters[0].health_check.expected_statuses[0]",
+       "invalid status range '600-700': statuses must be 100..599"},
+      {"routes[0].backends[1].cluster", "unknown cluster 'canary' (defined: app)"},
+      {"routes[0].retry.max", "max must be 1..10; remove retry to disable retries"},
+  };
+  EXPECT_EQ(violations, want);
+}
+
 }  // namespace
 }  // namespace rwproxy::cli

@@ -1,5 +1,6 @@
 // rwctl as a process against an in-process fake ControlPlane (fake_control_plane.h): flags,
-// output, exit codes, violations (metadata and message), tokens, fleet push, get/diff, watch.
+// output, exit codes, violations (metadata and message), tokens, fleet push, get/diff, watch,
+// get clusters, explain.
 #include <string>
 #include <vector>
 
@@ -254,6 +255,87 @@ TEST_F(RwctlFakeServerTest, ValidateOnlineAndOffline) {
               HasSubstr(bad + ":6:13: routes[0].match.path_regex: invalid regex: missing )"));
   r = Rwctl({"validate", "--offline", routes_});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
+}
+
+TEST_F(RwctlFakeServerTest, GetClustersPrintsTableAndJson) {
+  rwproxy::control::v1::GetClustersResponse clusters;
+  auto* app = clusters.add_clusters();
+  app->set_name("app");
+  auto* endpoint = app->add_endpoints();
+  endpoint->set_address("127.0.0.1:8081");
+  endpoint->set_source("127.0.0.1:8081");
+  endpoint->set_health("ejected");
+  endpoint->set_since_unix_ms(1714557600000);
+  endpoint->set_reason("5 consecutive 5xx");
+  endpoint->set_cx_active(3);
+  (*endpoint->mutable_counters())["rq_total"] = 12;
+  (*endpoint->mutable_counters())["rq_5xx"] = 5;
+  fake_.set_clusters(clusters);
+
+  RwctlResult r = Ctl({"get", "clusters"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_THAT(lines[0], HasSubstr("HEALTH"));
+  EXPECT_EQ(lines[1], "app");
+  EXPECT_THAT(lines[2], HasSubstr("127.0.0.1:8081  ejected  2024-05-01T10:00:00Z  3/0/0"));
+  EXPECT_THAT(lines[2], HasSubstr("12        5       5 consecutive 5xx"));
+
+  r = Ctl({"get", "clusters", "-o", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  rwproxy::control::v1::GetClustersResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &parsed).ok()) << r.out;
+  ASSERT_EQ(parsed.clusters_size(), 1);
+  ASSERT_EQ(parsed.clusters(0).endpoints_size(), 1);
+  EXPECT_EQ(parsed.clusters(0).endpoints(0).health(), "ejected");
+  EXPECT_EQ(parsed.clusters(0).endpoints(0).counters().at("rq_5xx"), 5u);
+  for (const char* field : {"\"panic\": false", "\"since_unix_ms\": \"1714557600000\"",
+                            "\"cx_idle\": \"0\"", "\"ejections\": 0", "\"source\""}) {
+    EXPECT_THAT(r.out, HasSubstr(field));
+  }
+
+  r = Ctl({"get", "clusters", "-o", "yaml"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  fake_.set_token("s3cret");
+  r = Ctl({"get", "clusters"});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+}
+
+TEST_F(RwctlFakeServerTest, ExplainPrintsOneLinePerWeightedBackend) {
+  rwproxy::control::v1::ExplainResponse explain;
+  explain.set_version(4);
+  explain.set_matched(true);
+  explain.set_route("split");
+  explain.set_action("cluster");
+  explain.set_rewritten_path("/x");
+  explain.set_cluster("app");
+  explain.set_endpoint("round_robin over 127.0.0.1:8081, 127.0.0.1:8082");
+  auto* app = explain.add_backends();
+  app->set_cluster("app");
+  app->set_weight(90);
+  app->set_probability(0.9);
+  app->set_endpoint("round_robin over 127.0.0.1:8081, 127.0.0.1:8082");
+  auto* canary = explain.add_backends();
+  canary->set_cluster("canary");
+  canary->set_weight(10);
+  canary->set_probability(0.1);
+  canary->set_endpoint("127.0.0.1:9001");
+  fake_.set_explain(explain);
+
+  RwctlResult r = Ctl({"explain", "GET", "/split/x"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("route: split\naction: cluster\nrewritten path: /x\n"
+                               "backend app 90% (round_robin over 127.0.0.1:8081, "
+                               "127.0.0.1:8082)\nbackend canary 10% (127.0.0.1:9001)\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("cluster: app")));
+
+  // One backend (or an older server that sends none): the cluster and endpoint lines.
+  explain.clear_backends();
+  fake_.set_explain(explain);
+  r = Ctl({"explain", "GET", "/split/x"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("cluster: app\nendpoint: round_robin over"));
+  EXPECT_THAT(r.out, Not(HasSubstr("backend ")));
 }
 
 }  // namespace

@@ -317,6 +317,95 @@ TEST(ConfigYamlTest, RoundTripsAwkwardValuesAndPresence) {
   ExpectRoundTrip(config);
 }
 
+// The resilience example of issue #8: `on:` is a plain key (not YAML 1.1's boolean), flow maps
+// inside a block list, a double.
+TEST(ConfigYamlTest, ParsesResilienceExample) {
+  constexpr char kResilience[] = R"(clusters:
+  - name: app
+    endpoints: ["127.0.0.1:8081", "app-headless.default.svc.cluster.local:8080"]
+    dns_refresh: 5s
+    health_check: {path: /healthz, interval: 1s, timeout: 500ms, unhealthy_threshold: 2, healthy_threshold: 2, expected_statuses: ["200-399"], host: app.local}
+    outlier_detection: {consecutive_5xx: 5, consecutive_connect_failures: 3, base_ejection_time: 10s, max_ejection_time: 300s, max_ejection_percent: 50}
+    circuit_breakers: {max_requests: 1024, max_retries: 3}
+    retry_budget: {ratio: 0.2, min_per_second: 10}
+  - name: app-canary
+    endpoints: ["127.0.0.1:8082"]
+routes:
+  - name: api
+    match: {path_prefix: /api/}
+    backends:
+      - {cluster: app, weight: 90}
+      - {cluster: app-canary, weight: 10}
+    retry:
+      on: [connect-failure, reset, gateway-error, retriable-status-codes]
+      status_codes: [503]
+      max: 2
+      per_try_timeout: 2s
+      backoff: {base: 25ms, max: 250ms}
+)";
+  Config config;
+  SourceMap map;
+  std::vector<YamlError> errors;
+  ASSERT_TRUE(ParseConfig(kResilience, &config, &map, &errors)) << Describe(errors);
+  ASSERT_EQ(config.clusters_size(), 2);
+  const auto& app = config.clusters(0);
+  EXPECT_EQ(app.dns_refresh(), "5s");
+  EXPECT_EQ(app.health_check().path(), "/healthz");
+  EXPECT_EQ(app.health_check().timeout(), "500ms");
+  ASSERT_EQ(app.health_check().expected_statuses_size(), 1);
+  EXPECT_EQ(app.health_check().expected_statuses(0), "200-399");
+  EXPECT_EQ(app.health_check().host(), "app.local");
+  EXPECT_EQ(app.outlier_detection().max_ejection_time(), "300s");
+  EXPECT_EQ(app.outlier_detection().max_ejection_percent(), 50u);
+  EXPECT_EQ(app.circuit_breakers().max_retries(), 3u);
+  ASSERT_TRUE(app.retry_budget().has_ratio());
+  EXPECT_DOUBLE_EQ(app.retry_budget().ratio(), 0.2);
+  EXPECT_EQ(app.retry_budget().min_per_second(), 10u);
+  EXPECT_FALSE(config.clusters(1).has_health_check());
+  const auto& api = config.routes(0);
+  ASSERT_EQ(api.backends_size(), 2);
+  EXPECT_EQ(api.backends(0).cluster(), "app");
+  EXPECT_EQ(api.backends(0).weight(), 90u);
+  EXPECT_EQ(api.backends(1).cluster(), "app-canary");
+  EXPECT_EQ(api.backends(1).weight(), 10u);
+  ASSERT_EQ(api.retry().on_size(), 4);
+  EXPECT_EQ(api.retry().on(0), "connect-failure");
+  EXPECT_EQ(api.retry().on(3), "retriable-status-codes");
+  ASSERT_EQ(api.retry().status_codes_size(), 1);
+  EXPECT_EQ(api.retry().status_codes(0), 503u);
+  EXPECT_EQ(api.retry().max(), 2u);
+  EXPECT_EQ(api.retry().per_try_timeout(), "2s");
+  EXPECT_EQ(api.retry().backoff().max(), "250ms");
+  EXPECT_EQ(map.at("routes[0].retry.on"), (Position{18, 7}));
+  EXPECT_EQ(map.at("routes[0].backends[1]"), (Position{16, 9}));
+  ExpectRoundTrip(config);
+}
+
+// Booleans and numbers where YAML 1.1 would guess other types: `on`/`yes` stay strings in string
+// fields; a quoted number is not a double; a bare 1 is.
+TEST(ConfigYamlTest, ParsesRetryBudgetRatioForms) {
+  Config config;
+  std::vector<YamlError> errors;
+  ASSERT_TRUE(
+      ParseConfig("clusters: [{name: 'on', retry_budget: {ratio: 1}},"
+                  " {name: yes, retry_budget: {ratio: 2e-1}}]\n"
+                  "routes: [{retry: {on: ['on', off, 5xx]}}]\n",
+                  &config, nullptr, &errors))
+      << Describe(errors);
+  EXPECT_EQ(config.clusters(0).name(), "on");
+  EXPECT_DOUBLE_EQ(config.clusters(0).retry_budget().ratio(), 1.0);
+  EXPECT_EQ(config.clusters(1).name(), "yes");
+  EXPECT_DOUBLE_EQ(config.clusters(1).retry_budget().ratio(), 0.2);
+  ASSERT_EQ(config.routes(0).retry().on_size(), 3);
+  EXPECT_EQ(config.routes(0).retry().on(1), "off");
+  EXPECT_EQ(config.routes(0).retry().on(2), "5xx");
+  errors.clear();
+  EXPECT_FALSE(
+      ParseConfig("clusters: [{retry_budget: {ratio: '0.2'}}]\n", &config, nullptr, &errors));
+  ASSERT_EQ(errors.size(), 1u) << Describe(errors);
+  EXPECT_EQ(errors[0].field, "clusters[0].retry_budget.ratio");
+}
+
 TEST(ConfigYamlTest, ToYamlIsBlockStyleInFieldOrder) {
   Config config;
   auto* route = config.add_routes();

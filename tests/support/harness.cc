@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -52,6 +54,26 @@ absl::StatusOr<uint16_t> UnusedPort() {
   return ntohs(addr.sin_port);
 }
 
+absl::Status SetUpstream(uint16_t port, std::string_view query) {
+  const std::string target = "/__set?" + std::string(query);
+  auto res = Fetch(port, "GET", target);
+  if (!res.ok()) return res.status();
+  if (res->status != 200) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(target, " -> ", res->status, ": ", res->body));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> UpstreamStats(uint16_t port) {
+  auto res = Fetch(port, "GET", "/__stats");
+  if (!res.ok()) return res.status();
+  if (res->status != 200) {
+    return absl::FailedPreconditionError(absl::StrCat("/__stats -> ", res->status));
+  }
+  return std::move(res->body);
+}
+
 ProxyHarness::ProxyHarness() {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/rwit.XXXXXX");
@@ -74,18 +96,40 @@ ProxyHarness::~ProxyHarness() {
 }
 
 absl::StatusOr<uint16_t> ProxyHarness::StartUpstream(const std::string& name,
-                                                     const std::vector<std::string>& extra_args) {
+                                                     const std::vector<std::string>& extra_args,
+                                                     uint16_t port) {
   if (dir_.empty()) return absl::InternalError("no temp dir");
-  const std::string ports_file = absl::StrCat(dir_, "/upstream-", name, ".ports");
-  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--ports-file",
-                                   ports_file, "--name",      name};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  auto process =
-      Process::Spawn(RwupstreamBinary(), args, absl::StrCat(dir_, "/upstream-", name, ".log"));
-  if (!process.ok()) return process.status();
   Upstream& upstream = upstreams_[name];
-  upstream.process = std::move(*process);
-  auto ports = WaitForPortsFile(ports_file, {"upstream"}, kStartTimeout, &upstream.process);
+  upstream.stats_conn.reset();
+  upstream.process.Stop();  // a running one would hold the port; no-op otherwise
+  upstream.extra_args = extra_args;
+  const std::string ports_file = absl::StrCat(dir_, "/upstream-", name, ".ports");
+  std::vector<std::string> args = {
+      "--listen", absl::StrCat("127.0.0.1:", port), "--ports-file", ports_file, "--name", name};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  // A restart logs to upstream-NAME-N.log, so the earlier runs' logs stay visible on failure.
+  const std::string log =
+      upstream.starts == 0 ? absl::StrCat(dir_, "/upstream-", name, ".log")
+                           : absl::StrCat(dir_, "/upstream-", name, "-", upstream.starts, ".log");
+  ++upstream.starts;
+  // A fixed port may still be held for a moment (e.g. by a connection the killed upstream had):
+  // then rwupstream exits at once, and is started again until kStartTimeout.
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  absl::StatusOr<std::map<std::string, uint16_t>> ports = absl::UnknownError("not started");
+  while (true) {
+    std::error_code ignored;
+    std::filesystem::remove(ports_file, ignored);  // a restart must not read the last run's port
+    auto process = Process::Spawn(RwupstreamBinary(), args, log);
+    if (!process.ok()) return process.status();
+    upstream.process = std::move(*process);
+    ports = WaitForPortsFile(ports_file, {"upstream"}, kStartTimeout, &upstream.process);
+    // Exit code 1: it could not listen (2: bad flags, not worth a retry).
+    if (ports.ok() || port == 0 || upstream.process.Alive() || upstream.process.exit_code() != 1 ||
+        std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (!ports.ok()) return ports.status();
   upstream.port = ports->at("upstream");
   addresses_[name] = upstream.port;
@@ -93,6 +137,40 @@ absl::StatusOr<uint16_t> ProxyHarness::StartUpstream(const std::string& name,
   if (!conn.ok()) return conn.status();
   upstream.stats_conn = std::move(*conn);
   return upstream.port;
+}
+
+absl::StatusOr<uint16_t> ProxyHarness::RestartUpstream(const std::string& name) {
+  auto it = upstreams_.find(name);
+  if (it == upstreams_.end() || it->second.port == 0) {
+    return absl::NotFoundError(absl::StrCat("no upstream ", name, " to restart"));
+  }
+  const std::vector<std::string> extra_args = it->second.extra_args;
+  return StartUpstream(name, extra_args, it->second.port);
+}
+
+absl::Status ProxyHarness::KillUpstream(const std::string& name) {
+  auto it = upstreams_.find(name);
+  if (it == upstreams_.end()) return absl::NotFoundError(absl::StrCat("no upstream ", name));
+  Process& process = it->second.process;
+  if (!process.Alive()) {
+    return absl::FailedPreconditionError(absl::StrCat("upstream ", name, " is not running"));
+  }
+  if (kill(process.pid(), SIGKILL) != 0) {
+    return absl::InternalError(absl::StrCat("kill ", process.pid(), ": ", std::strerror(errno)));
+  }
+  auto reaped = WaitFor([&] { return !process.Alive(); }, kStartTimeout,
+                        absl::StrCat("upstream ", name, " to die of SIGKILL"));
+  if (!reaped) return absl::DeadlineExceededError(reaped.message());
+  it->second.stats_conn.reset();
+  return absl::OkStatus();
+}
+
+absl::Status ProxyHarness::StopUpstream(const std::string& name) {
+  auto it = upstreams_.find(name);
+  if (it == upstreams_.end()) return absl::NotFoundError(absl::StrCat("no upstream ", name));
+  it->second.stats_conn.reset();
+  it->second.process.Stop();
+  return absl::OkStatus();
 }
 
 void ProxyHarness::SetAddress(const std::string& name, uint16_t port) { addresses_[name] = port; }
@@ -182,24 +260,47 @@ uint16_t ProxyHarness::upstream_port(const std::string& name) const {
   return it == addresses_.end() ? 0 : it->second;
 }
 
+pid_t ProxyHarness::upstream_pid(const std::string& name) const {
+  auto it = upstreams_.find(name);
+  return it == upstreams_.end() ? -1 : it->second.process.pid();
+}
+
 absl::StatusOr<int64_t> ProxyHarness::Counter(std::string_view name) const {
   return FetchCounter(admin_port_, name);
 }
 
-absl::StatusOr<std::map<std::string, int64_t>> ProxyHarness::UpstreamStats(
-    const std::string& name) {
+absl::StatusOr<HttpResponse> ProxyHarness::SendOnStatsConn(const std::string& name,
+                                                           std::string_view target) {
   auto it = upstreams_.find(name);
   if (it == upstreams_.end()) return absl::NotFoundError(absl::StrCat("no upstream ", name));
   Upstream& upstream = it->second;
   absl::StatusOr<HttpResponse> res = absl::UnavailableError("not sent");
-  if (upstream.stats_conn != nullptr) res = upstream.stats_conn->Send("GET", "/__stats");
+  if (upstream.stats_conn != nullptr) res = upstream.stats_conn->Send("GET", target);
   if (!res.ok() || !res->keep_alive) {
-    // The upstream dropped the connection (fault flags): one more on a fresh connection.
+    // The upstream dropped the connection (fault flags, a restart): one more on a fresh one.
+    upstream.stats_conn.reset();
     auto conn = HttpConnection::Connect(upstream.port);
     if (!conn.ok()) return conn.status();
     upstream.stats_conn = std::move(*conn);
-    if (!res.ok()) res = upstream.stats_conn->Send("GET", "/__stats");
+    if (!res.ok()) res = upstream.stats_conn->Send("GET", target);
   }
+  return res;
+}
+
+absl::Status ProxyHarness::SetUpstream(const std::string& name, std::string_view query) {
+  const std::string target = "/__set?" + std::string(query);
+  auto res = SendOnStatsConn(name, target);
+  if (!res.ok()) return res.status();
+  if (res->status != 200) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, " ", target, " -> ", res->status, ": ", res->body));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> ProxyHarness::UpstreamStats(
+    const std::string& name) {
+  auto res = SendOnStatsConn(name, "/__stats");
   if (!res.ok()) return res.status();
   std::map<std::string, int64_t> out;
   for (const auto& [key, value] : ParseKeyValues(res->body)) {

@@ -8,6 +8,8 @@
 #ifndef RWPROXY_TESTS_SUPPORT_HARNESS_H_
 #define RWPROXY_TESTS_SUPPORT_HARNESS_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -31,6 +33,12 @@ std::string RwupstreamBinary();
 // A port on 127.0.0.1 that nothing listens on (bound, read, closed).
 absl::StatusOr<uint16_t> UnusedPort();
 
+// GET /__set?<query> on the rwupstream at 127.0.0.1:port, on a fresh connection (which its
+// /__stats counts); OK iff it answers 200. E.g. SetUpstream(port, "status=503&delay_ms=20").
+absl::Status SetUpstream(uint16_t port, std::string_view query);
+// The /__stats body of the rwupstream at 127.0.0.1:port, on a fresh connection (counted too).
+absl::StatusOr<std::string> UpstreamStats(uint16_t port);
+
 class ProxyHarness {
  public:
   static constexpr std::chrono::milliseconds kStartTimeout{10000};
@@ -40,10 +48,23 @@ class ProxyHarness {
   ProxyHarness(const ProxyHarness&) = delete;
   ProxyHarness& operator=(const ProxyHarness&) = delete;
 
-  // Starts `rwupstream --name NAME` (plus `extra_args`) and returns its port. In configs,
-  // "{{NAME}}" then expands to "127.0.0.1:PORT".
+  // Starts `rwupstream --name NAME` (plus `extra_args`) on `port` (0: an ephemeral one) and
+  // returns its port. In configs, "{{NAME}}" then expands to "127.0.0.1:PORT". Starting a NAME
+  // again first stops the running one (if any); each start logs to its own file.
   absl::StatusOr<uint16_t> StartUpstream(const std::string& name,
-                                         const std::vector<std::string>& extra_args = {});
+                                         const std::vector<std::string>& extra_args = {},
+                                         uint16_t port = 0);
+  // Starts NAME again, after KillUpstream / StopUpstream, with the same extra args and on the
+  // SAME port (so the proxy's config still names it).
+  absl::StatusOr<uint16_t> RestartUpstream(const std::string& name);
+  // Kills NAME with SIGKILL by pid and waits until it is reaped (its port is then closed). Its
+  // port stays known, for "{{NAME}}" and RestartUpstream.
+  absl::Status KillUpstream(const std::string& name);
+  // Stops NAME gracefully (SIGTERM by pid; SIGKILL after 5 s) and reaps it; port kept as above.
+  absl::Status StopUpstream(const std::string& name);
+  // GET /__set?<query> on NAME over the kept-alive stats connection (so it adds no connection);
+  // OK iff it answers 200.
+  absl::Status SetUpstream(const std::string& name, std::string_view query);
   // Names an address for "{{NAME}}" without starting anything (e.g. a closed port).
   void SetAddress(const std::string& name, uint16_t port);
 
@@ -68,13 +89,16 @@ class ProxyHarness {
   // The control API (gRPC) port from the ports file's "control" line; 0 if there is none.
   uint16_t control_port() const { return control_port_; }
   uint16_t upstream_port(const std::string& name) const;
+  // The pid of upstream NAME, or -1 if it is not running (or unknown).
+  pid_t upstream_pid(const std::string& name) const;
   Process& proxy() { return proxy_; }
   const std::string& dir() const { return dir_; }
 
   // A proxy counter from admin /stats ("cluster.app.upstream_cx_total").
   absl::StatusOr<int64_t> Counter(std::string_view name) const;
-  // rwupstream NAME's /__stats as numbers ("connections", "requests"), fetched over one kept-alive
-  // connection opened at start, so fetching adds no connection of its own.
+  // rwupstream NAME's /__stats as numbers ("connections", "requests", "requests_default",
+  // "health_checks"), fetched over one kept-alive connection opened at start, so fetching adds no
+  // connection of its own.
   absl::StatusOr<std::map<std::string, int64_t>> UpstreamStats(const std::string& name);
 
   // The tail of every child's log, for failure messages.
@@ -85,7 +109,12 @@ class ProxyHarness {
     Process process;
     uint16_t port = 0;
     std::unique_ptr<HttpConnection> stats_conn;
+    std::vector<std::string> extra_args;
+    int starts = 0;
   };
+
+  // Sends GET `target` on NAME's stats connection, reconnecting once if the upstream dropped it.
+  absl::StatusOr<HttpResponse> SendOnStatsConn(const std::string& name, std::string_view target);
 
   absl::StatusOr<std::string> WriteConfig(std::string_view config_template);
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <csignal>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/support/harness.h"
@@ -194,6 +196,182 @@ TEST_F(UpstreamTest, IdleCloseClosesIdleConnection) {
   (*conn)->set_timeout(milliseconds(3000));
   auto rest = (*conn)->ReadUntilClose();  // returns when the upstream closes, well before 3 s
   RW_ASSERT_OK(rest);
+}
+
+TEST_F(UpstreamTest, SetStatusFailsDefaultPathsUntilReset) {
+  Start();
+  RW_ASSERT_OK(SetUpstream(port_, "status=503"));
+  auto conn = HttpConnection::Connect(port_);
+  RW_ASSERT_OK(conn);
+  for (const char* target : {"/a", "/bytes/10", "/status/200", "/sleep/1"}) {
+    auto res = (*conn)->Send("GET", target);
+    RW_ASSERT_OK(res);
+    EXPECT_EQ(res->status, 503) << target;
+    EXPECT_EQ(res->body, "name=up status=503\n") << target;
+    EXPECT_EQ(res->Header("Content-Length"), "19") << target;
+    EXPECT_EQ(res->Header("X-Upstream-Name"), "up") << target;
+    EXPECT_TRUE(res->keep_alive) << target;
+  }
+  auto closing = (*conn)->Send("GET", "/a", {{"Connection", "close"}});
+  RW_ASSERT_OK(closing);
+  EXPECT_EQ(closing->status, 503);
+  EXPECT_FALSE(closing->keep_alive);
+  // The control paths are not affected.
+  auto health = Fetch(port_, "GET", "/healthz");
+  RW_ASSERT_OK(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+  RW_ASSERT_OK(UpstreamStats(port_));
+
+  RW_ASSERT_OK(harness_.SetUpstream("up", "status=0"));
+  auto res = Fetch(port_, "GET", "/a");
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(ParseKeyValues(res->body)["target"], "/a");
+}
+
+TEST_F(UpstreamTest, HangNeverAnswersUntilReset) {
+  Start({"--threads", "2"});
+  RW_ASSERT_OK(harness_.SetUpstream("up", "hang=1"));
+  auto hung = HttpConnection::Connect(port_);
+  RW_ASSERT_OK(hung);
+  (*hung)->set_timeout(milliseconds(300));
+  auto res = (*hung)->Send("GET", "/a");
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), absl::StatusCode::kDeadlineExceeded) << res.status();
+  // The hung connection stays open (the client gave up, the upstream did not close): a second
+  // client also waits, while the control paths still answer.
+  auto other = HttpConnection::Connect(port_);
+  RW_ASSERT_OK(other);
+  RW_ASSERT_OK((*other)->WriteRaw("GET /b HTTP/1.1\r\nHost: x\r\n\r\n"));
+  (*other)->set_timeout(milliseconds(200));
+  auto nothing = (*other)->ReadUntilClose();
+  ASSERT_FALSE(nothing.ok());
+  EXPECT_EQ(nothing.status().code(), absl::StatusCode::kDeadlineExceeded) << nothing.status();
+  auto health = Fetch(port_, "GET", "/healthz");
+  RW_ASSERT_OK(health);
+  EXPECT_EQ(health->status, 200);
+
+  RW_ASSERT_OK(SetUpstream(port_, "hang=0"));
+  res = Fetch(port_, "GET", "/c");
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  // /a and /b (both hung) and /c: /b counts once the upstream has read it.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto stats = harness_.UpstreamStats("up");
+        return stats.ok() && (*stats)["requests_default"] == 3;
+      },
+      milliseconds(5000), "requests_default=3"));
+}
+
+TEST_F(UpstreamTest, DelayAndStatusCombined) {
+  Start();
+  RW_ASSERT_OK(harness_.SetUpstream("up", "status=502&delay_ms=150"));
+  const auto start = std::chrono::steady_clock::now();
+  auto res = Fetch(port_, "GET", "/a");
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_GE(elapsed, milliseconds(150));
+  RW_ASSERT_OK(harness_.SetUpstream("up", "status=0&delay_ms=0"));
+  res = Fetch(port_, "GET", "/a");
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(UpstreamTest, SetRejectsBadQueriesWithoutChangingAnything) {
+  Start();
+  for (const char* query : {"", "status=99", "status=abc", "hang=2", "nope=1", "status=503&x=1",
+                            "health=0", "delay_ms=-1"}) {
+    auto res = Fetch(port_, "GET", std::string("/__set?") + query);
+    RW_ASSERT_OK(res);
+    EXPECT_EQ(res->status, 400) << query;
+    EXPECT_FALSE(harness_.SetUpstream("up", query).ok()) << query;
+  }
+  auto res = Fetch(port_, "GET", "/a");
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  auto ok = Fetch(port_, "GET", "/__set?status=0");
+  RW_ASSERT_OK(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, "ok\n");
+}
+
+TEST_F(UpstreamTest, HealthStatusSetAtRuntimeAndFromFlag) {
+  Start();
+  RW_ASSERT_OK(harness_.SetUpstream("up", "health=503"));
+  auto health = Fetch(port_, "GET", "/healthz");
+  RW_ASSERT_OK(health);
+  EXPECT_EQ(health->status, 503);
+  auto res = Fetch(port_, "GET", "/a");  // the default path is not affected
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  RW_ASSERT_OK(harness_.SetUpstream("up", "health=200"));
+  health = Fetch(port_, "GET", "/healthz");
+  RW_ASSERT_OK(health);
+  EXPECT_EQ(health->status, 200);
+
+  auto other = harness_.StartUpstream("sick", {"--health-status", "503"});
+  RW_ASSERT_OK(other);
+  health = Fetch(*other, "GET", "/healthz");
+  RW_ASSERT_OK(health);
+  EXPECT_EQ(health->status, 503);
+}
+
+TEST_F(UpstreamTest, StatsCountDefaultRequestsAndHealthChecks) {
+  Start();
+  auto conn = HttpConnection::Connect(port_);
+  RW_ASSERT_OK(conn);
+  for (int i = 0; i < 3; ++i) RW_ASSERT_OK((*conn)->Send("GET", "/healthz"));
+  RW_ASSERT_OK((*conn)->Send("GET", "/a"));
+  RW_ASSERT_OK((*conn)->Send("GET", "/bytes/5"));
+  RW_ASSERT_OK(harness_.SetUpstream("up", "status=500"));
+  RW_ASSERT_OK((*conn)->Send("GET", "/b"));
+  auto stats = harness_.UpstreamStats("up");
+  RW_ASSERT_OK(stats);
+  EXPECT_EQ((*stats)["health_checks"], 3);
+  EXPECT_EQ((*stats)["requests_default"], 3);
+  EXPECT_EQ((*stats)["requests"], 8);  // + /__set and /__stats
+  auto text = UpstreamStats(port_);
+  RW_ASSERT_OK(text);
+  auto kv = ParseKeyValues(*text);
+  EXPECT_EQ(kv["health_checks"], "3");
+  EXPECT_EQ(kv["requests_default"], "3");
+  EXPECT_EQ(kv["requests"], "9");
+  EXPECT_EQ(kv["connections"], "3");  // stats connection, `conn`, this fetch
+}
+
+TEST_F(UpstreamTest, KillBySigkillAndRestartOnTheSamePort) {
+  Start({"--health-status", "503"});
+  auto conn = HttpConnection::Connect(port_);
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->Send("GET", "/a"));
+  const pid_t pid = harness_.upstream_pid("up");
+  ASSERT_GT(pid, 0);
+  RW_ASSERT_OK(harness_.KillUpstream("up"));
+  EXPECT_EQ(harness_.upstream_pid("up"), -1);
+  EXPECT_FALSE(Fetch(port_, "GET", "/a").ok());   // refused: nothing listens
+  EXPECT_FALSE((*conn)->Send("GET", "/a").ok());  // the old connection died with it
+
+  auto port = harness_.RestartUpstream("up");
+  RW_ASSERT_OK(port);
+  EXPECT_EQ(*port, port_);
+  EXPECT_NE(harness_.upstream_pid("up"), pid);
+  auto health = Fetch(port_, "GET", "/healthz");  // the same extra args
+  RW_ASSERT_OK(health);
+  EXPECT_EQ(health->status, 503);
+  auto stats = harness_.UpstreamStats("up");  // a fresh process: fresh counters
+  RW_ASSERT_OK(stats);
+  EXPECT_EQ((*stats)["requests_default"], 0);
+  EXPECT_EQ((*stats)["health_checks"], 1);
+
+  RW_ASSERT_OK(harness_.StopUpstream("up"));
+  EXPECT_FALSE(Fetch(port_, "GET", "/a").ok());
+  port = harness_.StartUpstream("up", {}, port_);
+  RW_ASSERT_OK(port);
+  EXPECT_EQ(*port, port_);
+  RW_ASSERT_OK(Fetch(port_, "GET", "/a"));
 }
 
 }  // namespace

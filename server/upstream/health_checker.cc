@@ -1,0 +1,147 @@
+#include "server/upstream/health_checker.h"
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/detached.hpp"
+#include "boost/asio/read.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "boost/asio/write.hpp"
+#include "server/http/codec.h"
+#include "server/http/framing.h"
+
+namespace rwproxy {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kMaxBody = 64 * 1024;  // a larger body is not read: the connection closes
+
+bool Expected(const std::vector<StatusRange>& ranges, int status) {
+  for (const StatusRange& range : ranges) {
+    if (status >= range.low && status <= range.high) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+HealthChecker::HealthChecker(asio::io_context& io, tcp::endpoint address, std::string host,
+                             HealthCheckSpec spec, Report report)
+    : address_(address),
+      spec_(std::move(spec)),
+      report_(std::move(report)),
+      socket_(io),
+      interval_(io),
+      deadline_(io) {
+  request_ = absl::StrCat("GET ", spec_.path, " HTTP/1.1\r\nHost: ", host,
+                          "\r\nUser-Agent: rwproxy-health-check\r\n\r\n");
+}
+
+void HealthChecker::Start(std::chrono::milliseconds first_delay) {
+  first_delay_ = first_delay;
+  asio::co_spawn(socket_.get_executor(),
+                 [self = shared_from_this()]() { return self->Loop(); }, asio::detached);
+}
+
+void HealthChecker::Stop() {
+  stopped_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  interval_.cancel();
+  deadline_.cancel();
+}
+
+asio::awaitable<void> HealthChecker::Loop() {
+  interval_.expires_after(first_delay_);
+  co_await interval_.async_wait(kTuple);
+  while (!stopped_) {
+    const auto started = std::chrono::steady_clock::now();
+    Result result = co_await CheckOnce();
+    if (stopped_) co_return;
+    report_(this, result.ok, result.detail);
+    interval_.expires_at(started + absl::ToChronoMilliseconds(spec_.interval));
+    co_await interval_.async_wait(kTuple);
+  }
+}
+
+asio::awaitable<HealthChecker::Result> HealthChecker::CheckOnce() {
+  timed_out_ = false;
+  deadline_.expires_after(absl::ToChronoMilliseconds(spec_.timeout));
+  deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->stopped_) return;
+    self->timed_out_ = true;
+    boost::system::error_code ignored;
+    self->socket_.close(ignored);
+  });
+  Result result = co_await Exchange();
+  deadline_.cancel();
+  if (!result.ok && socket_.is_open()) {
+    boost::system::error_code ignored;
+    socket_.close(ignored);  // never reuse a connection after a failure
+  }
+  if (timed_out_) {
+    result.ok = false;
+    result.detail = absl::StrCat("timeout after ", absl::FormatDuration(spec_.timeout));
+  }
+  co_return result;
+}
+
+asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
+  if (!socket_.is_open()) {
+    buffer_.clear();
+    auto [ec] = co_await socket_.async_connect(address_, kTuple);
+    if (ec) co_return Result{false, absl::StrCat("connect: ", ec.message())};
+    boost::system::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+  }
+  if (auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(request_), kTuple); ec) {
+    co_return Result{false, absl::StrCat("write: ", ec.message())};
+  }
+  size_t scanned = 0;
+  size_t end = 0;
+  char chunk[4096];
+  while ((end = buffer_.empty() ? 0 : FindHeadEnd(buffer_, &scanned)) == 0) {
+    if (buffer_.size() > kMaxHeadSize) co_return Result{false, "response head too large"};
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk), kTuple);
+    if (ec) co_return Result{false, absl::StrCat("read: ", ec.message())};
+    buffer_.append(chunk, n);
+  }
+  MessageHead head;
+  ParseError parse_error;
+  if (ParseResponseHead(std::string_view(buffer_).substr(0, end), &head, &parse_error) !=
+      ParseStatus::kComplete) {
+    co_return Result{false, absl::StrCat("malformed response: ", parse_error.reason)};
+  }
+  ResponseFraming framing;
+  PolicyError policy;
+  if (!CheckResponse(head, buffer_.data(), false, &framing, &policy)) {
+    co_return Result{false, absl::StrCat("malformed response: ", policy.reason)};
+  }
+  const int status = head.status;
+  Result result{Expected(spec_.expected_statuses, status), absl::StrCat("status ", status)};
+  if (framing.interim) co_return Result{false, "interim response"};
+  bool keep = framing.reusable;
+  if (framing.body == BodyKind::kLength && framing.length <= kMaxBody) {
+    const size_t want = end + framing.length;
+    while (buffer_.size() < want) {
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk), kTuple);
+      if (ec) co_return Result{false, absl::StrCat("read: ", ec.message())};
+      buffer_.append(chunk, n);
+    }
+    keep = keep && buffer_.size() == want;  // nothing stray after the response
+  } else if (framing.body != BodyKind::kNone) {
+    keep = false;  // chunked, until close or large: not worth reading for a check
+  }
+  buffer_.clear();
+  if (!keep) {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+  co_return result;
+}
+
+}  // namespace rwproxy
