@@ -2,109 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/http/body_relay.h"
+#include "server/http/exchange.h"
 #include "server/http/wire.h"
 
 namespace rwproxy {
-namespace {
-
-constexpr size_t kReadRoom = 4096;
-constexpr size_t kMaxClientBuffer = kMaxHeadSize + kMaxBufferedBody + 4096;
-constexpr size_t kMaxUpstreamBuffer = kMaxHeadSize + kMaxBufferedBody + 4096;
-constexpr int kMaxInterim = 8;
-
-enum class Failure { kNone, kTimeout, kUpstream, kBadResponse, kClient, kBadRequest };
-
-class Exchange {
- public:
-  Exchange(ClientSide client, WorkerContext& ctx, const ClusterInfo& cluster,
-           const RouteDecision& decision)
-      : client_(client), ctx_(ctx), cluster_(cluster), route_(*decision.route),
-        decision_(decision), route_timeout_(absl::ToChronoMilliseconds(route_.timeout)),
-        wire_(client.state.upstream_wire), head_copy_(client.state.head_copy),
-        body_copy_(client.state.body_copy), response_(client.state.response) {
-    wire_.Clear();
-    body_copy_.clear();
-  }
-
-  Task<ExchangeOutcome> Run();
-
- private:
-  ExchangeOutcome Local(int status, std::string reason) {
-    ExchangeOutcome out;
-    out.local_status = status;
-    out.local_reason = std::move(reason);
-    if (body_.done) {  // the whole request was read: the connection can go on
-      client_.buffer.Consume(client_used_);
-      client_used_ = 0;
-      out.request_consumed = true;
-    }
-    return out;
-  }
-  ExchangeOutcome Fail(Failure failure);
-  // Moves the upstream head out of the client buffer so that the body can be read into it.
-  void DetachHead();
-  Task<Failure> ReadBody(bool buffer_all);
-  Task<Failure> Acquire(bool fresh_only);
-  bool TakeIdle();  // a warm pooled connection, without suspending
-  // One try: a connection (warm or new), the request, the response head. The stale keep-alive
-  // retry happens inside it and is not a retry of the route's policy.
-  Task<Failure> Attempt();
-  // Whether the try that ended in `result` is retried (policy, replayability, deadline).
-  bool ShouldRetry(TryResult result) const;
-  // Drops an answer that will be retried; keeps the connection when the whole answer is here.
-  void DiscardResponse();
-  Task<bool> WaitBackoff();
-  // The try's deadline: the route's (over all tries), or per_try_timeout if sooner.
-  void TryDeadline() {
-    client_.deadline.at = overall_;
-    client_.deadline.expired = false;
-    per_try_bound_ = false;
-    if (route_.retry && route_.retry->per_try_timeout) {
-      Clock::time_point at = Clock::now() + absl::ToChronoNanoseconds(*route_.retry->per_try_timeout);
-      if (at < overall_) {
-        client_.deadline.at = std::chrono::time_point_cast<Clock::duration>(at);
-        per_try_bound_ = true;
-      }
-    }
-  }
-  Task<Failure> SendAndReadHead();
-  Task<Failure> ReadResponseHead();
-  Task<ExchangeOutcome> RelayResponse();
-  void RouteDeadline() { client_.deadline.After(route_timeout_); }
-
-  ClientSide client_;
-  WorkerContext& ctx_;
-  const ClusterInfo& cluster_;
-  const CompiledRoute& route_;
-  const RouteDecision& decision_;
-  const Clock::duration route_timeout_;
-  Gather& wire_;            // what is sent upstream before any streamed body
-  std::string& head_copy_;  // the upstream head, when the client buffer must take a body
-  std::string& body_copy_;  // a chunked body, re-chunked, while it is buffered
-  MessageHead& response_;
-  ConnPool* pool_ = nullptr;
-  ClusterCounters* counters_ = nullptr;
-  BreakerSlot breaker_;     // this request, against max_requests
-  BreakerSlot retry_slot_;  // the retry under way, against max_retries
-  Clock::time_point overall_{};
-  bool per_try_bound_ = false;
-  AcquireError acquire_error_ = AcquireError::kNone;
-  static constexpr int kMaxTried = 11;  // RetrySpec::max is at most 10
-  ConnPool* tried_[kMaxTried] = {};
-  int retries_ = 0;
-  bool replayable_method_ = false;
-  Lease lease_;
-  BodyState body_;
-  size_t client_used_ = 0;  // bytes at the client buffer's front that belong to this request
-  BodyKind framing_body_ = BodyKind::kNone;
-  bool streamed_ = false;   // the body is relayed after the head: no replay possible
-  bool response_started_ = false;
-  const char* reason_ = "";
-  ResponseFraming rframing_;
-  int client_minor_ = 1;
-  bool client_keep_ = true;
-  bool head_method_ = false;
-};
+namespace exchange_internal {
 
 ExchangeOutcome Exchange::Fail(Failure failure) {
   lease_.Release(false);
@@ -393,147 +295,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   co_return co_await RelayResponse();
 }
 
-Task<Failure> Exchange::Attempt() {
-  acquire_error_ = AcquireError::kNone;
-  if (!lease_ && !TakeIdle()) {
-    co_await Acquire(false);
-    if (!lease_) {
-      acquire_error_ = lease_.error();
-      co_return Failure::kUpstream;
-    }
-  }
-  Failure failure = co_await SendAndReadHead();
-  if (failure == Failure::kUpstream && lease_.reused() && !response_started_ && !streamed_ &&
-      (replayable_method_ || framing_body_ == BodyKind::kNone)) {
-    // The stale keep-alive race: the upstream closed this idle connection as we reused it.
-    // The request (a buffered body included) is still whole in wire_: send it again on a fresh
-    // one. A non-idempotent request with a body may have been acted upon: never replayed.
-    ++counters_->upstream_rq_retry_stale;
-    lease_.Release(false);
-    if (co_await Acquire(true) != Failure::kNone) {
-      acquire_error_ = lease_.error();
-      co_return Failure::kUpstream;
-    }
-    failure = co_await SendAndReadHead();
-  }
-  co_return failure;
-}
-
-bool Exchange::ShouldRetry(TryResult result) const {
-  if (!route_.retry || retries_ >= static_cast<int>(route_.retry->max) ||
-      retries_ + 1 >= kMaxTried || streamed_ || Clock::now() >= overall_) {
-    return false;
-  }
-  // Part of an answer arrived (and may have been relayed): the try is not repeatable.
-  if (result != TryResult::kResponse && result != TryResult::kConnectFailure &&
-      response_started_) {
-    return false;
-  }
-  return MayRetry(*route_.retry, result, response_.status, replayable_method_);
-}
-
-void Exchange::DiscardResponse() {
-  UpstreamConn& conn = lease_.conn();
-  const int status = response_.status;
-  const bool bodiless = head_method_ || status == 204 || status == 304 ||
-                        rframing_.body == BodyKind::kNone;
-  const uint64_t length = bodiless ? 0 : rframing_.length;
-  if ((bodiless || rframing_.body == BodyKind::kLength) &&
-      conn.buffer.size() >= response_.size + length) {
-    const int64_t hint = KeepAliveHintMs(response_, conn.buffer.data());
-    conn.buffer.Consume(response_.size + length);
-    lease_.Release(rframing_.reusable, hint);
-    return;
-  }
-  lease_.Release(false);  // the rest of the answer is not worth waiting for
-}
-
-Task<bool> Exchange::WaitBackoff() {
-  const absl::Duration wait = Backoff(*route_.retry, retries_, ctx_.clusters->Random());
-  if (wait <= absl::ZeroDuration()) co_return true;
-  Clock::time_point at = std::min(overall_, Clock::now() + absl::ToChronoNanoseconds(wait));
-  auto [ec] = co_await boost::asio::async_initiate<decltype(kUseTuple),
-                                                   void(boost::system::error_code)>(
-      [this, at](auto handler) {
-        EventSocket::Handler stored(std::move(handler));
-        ctx_.poller->After(at, std::move(stored));
-      },
-      kUseTuple);
-  co_return !ec;
-}
-
-Task<ExchangeOutcome> Exchange::RelayResponse() {
-  UpstreamConn& conn = lease_.conn();
-  client_.deadline.upstream = &conn.socket;
-  const int status = response_.status;
-  counters_->CountResponse(static_cast<unsigned>(status));
-  const bool bodiless = head_method_ || status == 204 || status == 304;
-  BodyState body;
-  body.kind = bodiless ? BodyKind::kNone : rframing_.body;
-  body.remaining = rframing_.length;
-  body.done = body.kind == BodyKind::kNone;
-  // A small body is read whole, then goes out in the same write as the head.
-  if (body.kind == BodyKind::kLength && body.remaining <= kMaxBufferedBody) {
-    while (conn.buffer.size() < response_.size + body.remaining) {
-      RouteDeadline();
-      size_t room = response_.size + body.remaining - conn.buffer.size();
-      IoStatus io = co_await ReadSome(conn.socket, conn.buffer, client_.deadline, room,
-                                      kMaxUpstreamBuffer);
-      if (io != IoStatus::kOk) {
-        client_.deadline.upstream = nullptr;
-        co_return Fail(io == IoStatus::kTimeout ? Failure::kTimeout : Failure::kBadResponse);
-      }
-    }
-  }
-  const char* base = conn.buffer.data();
-  const int64_t hint = KeepAliveHintMs(response_, base);
-  ClientHead out;
-  out.client_minor = client_minor_;
-  out.bodiless = bodiless;
-  out.length = body.remaining;
-  out.body = body.kind;
-  if (body.kind == BodyKind::kChunked || body.kind == BodyKind::kUntilClose) {
-    out.body = client_minor_ == 1 ? BodyKind::kChunked : BodyKind::kUntilClose;
-  }
-  out.keep_alive = client_keep_ && !ctx_.draining && out.body != BodyKind::kUntilClose;
-  Gather& head = client_.state.client_wire;
-  head.Clear();
-  BuildClientHead(response_, base, rframing_, out, &client_.state.client_head, &head);
-  const bool whole = body.kind == BodyKind::kLength &&
-                     conn.buffer.size() >= response_.size + body.remaining;
-  if (whole) {
-    head.Add(base + response_.size, body.remaining);
-    body.remaining = 0;
-    body.done = true;
-  }
-  if (!body.done) client_.socket.SetNoDelay();  // the body follows the head in more writes
-  client_.deadline.After(kClientIoTimeout);
-  std::span<boost::asio::const_buffer> rest = head.span();
-  IoStatus io = TryWrite(client_.socket, &rest, client_.deadline);
-  if (io == IoStatus::kWait) io = co_await WriteAll(client_.socket, rest, client_.deadline);
-  conn.buffer.Consume(response_.size + (whole ? rframing_.length : 0));
-  client_.buffer.Consume(client_used_);
-  client_used_ = 0;
-  ExchangeOutcome outcome;
-  outcome.request_consumed = true;
-  bool complete = io == IoStatus::kOk;
-  if (complete && !body.done) {
-    uint64_t sent = 0;
-    RelayStatus relay =
-        co_await RelayBody(conn.socket, conn.buffer, &body, client_.socket,
-                           out.body == BodyKind::kChunked, client_.deadline,
-                           {route_timeout_, kClientIoTimeout}, &sent, &reason_);
-    if (relay == RelayStatus::kReadTimeout) ++counters_->upstream_rq_timeout;
-    if (relay == RelayStatus::kBadFraming) ++counters_->upstream_rq_bad_response;
-    complete = relay == RelayStatus::kOk;
-  }
-  client_.deadline.upstream = nullptr;
-  lease_.Release(complete && rframing_.reusable && body.done, hint);
-  outcome.keep_alive = complete && out.keep_alive;  // a partial response ends the connection
-  co_return outcome;
-}
-
-}  // namespace
+}  // namespace exchange_internal
 
 Task<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
                                      const Snapshot& snapshot, const RouteDecision& decision) {
@@ -544,7 +306,7 @@ Task<ExchangeOutcome> ProxyToCluster(ClientSide client, WorkerContext& ctx,
     ctx.clusters->CountBackend(route.name, backend->cluster_name);
   }
   const ClusterInfo& cluster = snapshot.clusters[backend->cluster_index];
-  Exchange exchange(client, ctx, cluster, decision);
+  exchange_internal::Exchange exchange(client, ctx, cluster, decision);
   ExchangeOutcome outcome = co_await exchange.Run();
   if (outcome.local_status) {
     ctx.clusters->Counters(cluster.name)->CountResponse(outcome.local_status);

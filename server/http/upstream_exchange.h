@@ -1,5 +1,6 @@
 // Phases 5-10 of one proxied request (DESIGN.md §1):
-//   5 PickEndpoint  ClusterManager::Choose (LB policy)
+//   5 PickEndpoint  a backend of a weighted split, the circuit breaker (max_requests), then
+//                   ClusterManager::Choose: an available endpoint by the LB policy
 //   6 Acquire       ConnPool::Acquire -> Lease (releases itself)
 //   7 SendRequest   one gather-write: rewritten request line, the client's kept field lines,
 //                   added fields, and a small body (read whole first, so it can be replayed)
@@ -10,6 +11,10 @@
 //                   nothing stray is buffered and both sides allow it; counters
 // A request that fails on a reused connection before any response byte is retried once on a
 // fresh connection when it can be replayed (its body, if any, is still buffered).
+// Phases 6-8 form a try. The route's retry policy (server/upstream/retry.h) may run more tries,
+// each on an endpoint not tried yet, within the retry budget and max_retries, after a jittered
+// backoff; per_try_timeout bounds each try and the route timeout all of them. Every try's
+// outcome feeds outlier detection. The answer of the last try is what the client gets.
 //
 // Ownership: an Exchange lives on the session's coroutine frame, one per request.
 // Thread-safety: the worker thread that owns the session.
