@@ -30,6 +30,7 @@ curl -s -w '%{http_code}\n' http://127.0.0.1:15001/admin/x
 for i in $(seq 1 20); do curl -s -o /dev/null http://127.0.0.1:15001/api/n/$i; done  # 20 client connections
 set -x
 curl -s http://127.0.0.1:15000/stats | grep -E 'cluster.app.(rq_total|upstream_cx_total|upstream_rq_reused):'
+curl -s 'http://127.0.0.1:15000/clusters?format=text'   # endpoint health (active checks of /healthz)
 { set +x; } 2>/dev/null
 echo "23 client connections; upstream connections opened: upstream_cx_total (one per worker at most)."
 [[ "${1:-}" == "--demo-only" ]] && exit 0
