@@ -72,7 +72,9 @@ struct OutlierSpec {
 
 struct CircuitBreakerSpec {
   uint32_t max_requests = 1024;  // concurrent, proxy-wide
-  uint32_t max_retries = 3;      // concurrent, proxy-wide
+  // Concurrent, proxy-wide. The retry budget is the main limit; Envoy's default of 3 here lets a
+  // single endpoint dying under load reach clients (every request in flight on it retries at once).
+  uint32_t max_retries = 1024;
 };
 
 struct RetryBudgetSpec {

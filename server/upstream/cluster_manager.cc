@@ -117,7 +117,8 @@ ClusterManager::Pick ClusterManager::Choose(const ClusterInfo& cluster,
   size_t index = 0;
   switch (cluster.lb_policy) {
     case LbPolicy::kRoundRobin:
-      index = state.next++ % n;
+      // A retry does not advance the rotation: the next request starts where it would have.
+      index = tried.empty() ? state.next++ % n : state.next % n;
       break;
     case LbPolicy::kRandom:
       index = rng_() % n;
@@ -183,6 +184,7 @@ void ClusterManager::Observe(const ClusterInfo& cluster, ConnPool* pool, TryResu
   ++pool->counters.rq_total;
   const OutlierSpec* outlier = cluster.outlier ? &*cluster.outlier : nullptr;
   if (result == TryResult::kConnectFailure) {
+    ++pool->counters.rq_5xx;
     uint32_t n = shared.consecutive_connect_failures.fetch_add(1, std::memory_order_relaxed) + 1;
     if (outlier && sink_ && n == outlier->consecutive_connect_failures) {
       sink_->ReportOutlier(cluster.name, pool->endpoint().key, OutlierKind::kConnectFailure);

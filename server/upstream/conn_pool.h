@@ -40,7 +40,7 @@ struct EndpointShared {
 // This worker's figures for one endpoint (summed over workers for /clusters).
 struct EndpointCounters {
   uint64_t rq_total = 0;         // tries sent to this endpoint
-  uint64_t rq_5xx = 0;           // tries that ended in a 5xx answer, a reset or a timeout
+  uint64_t rq_5xx = 0;  // tries that failed: a 5xx answer, a connect failure, reset or timeout
   uint64_t cx_connect_fail = 0;
 };
 

@@ -176,7 +176,7 @@ void EndpointMonitor::StartChecker(const std::string& cluster_name, Cluster* clu
   // endpoints do not all connect at once.
   static thread_local std::minstd_rand rng{std::random_device{}()};
   const int64_t spread = std::min<int64_t>(1000, absl::ToInt64Milliseconds(spec.interval));
-  checker->Start(std::chrono::milliseconds(spread > 0 ? rng() % spread : 0));
+  checker->Start(SteadyClock::now() + std::chrono::milliseconds(spread > 0 ? rng() % spread : 0));
 }
 
 void EndpointMonitor::OnCheck(const std::string& cluster_name, const std::string& key,
@@ -261,6 +261,7 @@ void EndpointMonitor::Tick() {
   const auto now = SteadyClock::now();
   for (auto& [name, cluster] : clusters_) {
     for (auto& endpoint : cluster.endpoints) {
+      if (endpoint->checker) endpoint->checker->Tick(now);
       if (MaybeReturn(&endpoint->ejection, now)) {
         endpoint->since_unix_ms = NowUnixMs();
         if (!endpoint->check_failed) endpoint->reason.clear();

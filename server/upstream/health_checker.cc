@@ -31,63 +31,64 @@ bool Expected(const std::vector<StatusRange>& ranges, int status) {
 
 HealthChecker::HealthChecker(asio::io_context& io, tcp::endpoint address, std::string host,
                              HealthCheckSpec spec, Report report)
-    : address_(address),
-      spec_(std::move(spec)),
-      report_(std::move(report)),
-      socket_(io),
-      interval_(io),
-      deadline_(io) {
+    : address_(address), spec_(std::move(spec)), report_(std::move(report)), socket_(io) {
   request_ = absl::StrCat("GET ", spec_.path, " HTTP/1.1\r\nHost: ", host,
                           "\r\nUser-Agent: rwproxy-health-check\r\n\r\n");
-}
-
-void HealthChecker::Start(std::chrono::milliseconds first_delay) {
-  first_delay_ = first_delay;
-  asio::co_spawn(socket_.get_executor(),
-                 [self = shared_from_this()]() { return self->Loop(); }, asio::detached);
 }
 
 void HealthChecker::Stop() {
   stopped_ = true;
   boost::system::error_code ignored;
   socket_.close(ignored);
-  interval_.cancel();
-  deadline_.cancel();
 }
 
-asio::awaitable<void> HealthChecker::Loop() {
-  interval_.expires_after(first_delay_);
-  co_await interval_.async_wait(kTuple);
-  while (!stopped_) {
-    const auto started = std::chrono::steady_clock::now();
-    Result result = co_await CheckOnce();
-    if (stopped_) co_return;
-    report_(this, result.ok, result.detail);
-    interval_.expires_at(started + absl::ToChronoMilliseconds(spec_.interval));
-    co_await interval_.async_wait(kTuple);
+void HealthChecker::Tick(Clock::time_point now) {
+  if (stopped_) return;
+  if (running_) {
+    if (!timed_out_ && now - started_ >= absl::ToChronoNanoseconds(spec_.timeout)) {
+      timed_out_ = true;  // the pending connect, write or read ends with an error
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    }
+    return;
   }
-}
-
-asio::awaitable<HealthChecker::Result> HealthChecker::CheckOnce() {
+  if (now < next_) return;
+  running_ = true;
   timed_out_ = false;
-  deadline_.expires_after(absl::ToChronoMilliseconds(spec_.timeout));
-  deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->stopped_) return;
-    self->timed_out_ = true;
-    boost::system::error_code ignored;
-    self->socket_.close(ignored);
-  });
+  started_ = now;
+  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->Run(); },
+                 asio::detached);
+}
+
+asio::awaitable<void> HealthChecker::Run() {
   Result result = co_await Exchange();
-  deadline_.cancel();
-  if (!result.ok && socket_.is_open()) {
-    boost::system::error_code ignored;
-    socket_.close(ignored);  // never reuse a connection after a failure
-  }
+  running_ = false;
+  if (stopped_) co_return;
   if (timed_out_) {
     result.ok = false;
     result.detail = absl::StrCat("timeout after ", absl::FormatDuration(spec_.timeout));
   }
-  co_return result;
+  if (!result.ok && socket_.is_open()) {
+    boost::system::error_code ignored;
+    socket_.close(ignored);  // never reuse a connection after a failure
+  }
+  next_ = started_ + absl::ToChronoNanoseconds(spec_.interval);
+  report_(this, result.ok, result.detail);
+}
+
+asio::awaitable<boost::system::error_code> HealthChecker::ReadMore() {
+  char chunk[4096];
+  for (;;) {
+    boost::system::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(chunk), ec);
+    if (!ec) {
+      buffer_.append(chunk, n);
+      co_return ec;
+    }
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, kTuple);
+    if (wait_ec) co_return wait_ec;
+  }
 }
 
 asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
@@ -97,18 +98,16 @@ asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
     if (ec) co_return Result{false, absl::StrCat("connect: ", ec.message())};
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    socket_.non_blocking(true, ignored);  // ReadMore reads without blocking
   }
   if (auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(request_), kTuple); ec) {
     co_return Result{false, absl::StrCat("write: ", ec.message())};
   }
   size_t scanned = 0;
   size_t end = 0;
-  char chunk[4096];
   while ((end = buffer_.empty() ? 0 : FindHeadEnd(buffer_, &scanned)) == 0) {
     if (buffer_.size() > kMaxHeadSize) co_return Result{false, "response head too large"};
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk), kTuple);
-    if (ec) co_return Result{false, absl::StrCat("read: ", ec.message())};
-    buffer_.append(chunk, n);
+    if (auto ec = co_await ReadMore()) co_return Result{false, absl::StrCat("read: ", ec.message())};
   }
   MessageHead head;
   ParseError parse_error;
@@ -128,9 +127,7 @@ asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
   if (framing.body == BodyKind::kLength && framing.length <= kMaxBody) {
     const size_t want = end + framing.length;
     while (buffer_.size() < want) {
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk), kTuple);
-      if (ec) co_return Result{false, absl::StrCat("read: ", ec.message())};
-      buffer_.append(chunk, n);
+      if (auto ec = co_await ReadMore()) co_return Result{false, absl::StrCat("read: ", ec.message())};
     }
     keep = keep && buffer_.size() == want;  // nothing stray after the response
   } else if (framing.body != BodyKind::kNone) {

@@ -1,10 +1,15 @@
-// One active HTTP health check loop for one endpoint of one cluster: every `interval`, GET
-// `path` with the configured Host, on a kept-alive connection (a new one only after a close or a
-// failure), bounded by `timeout`. The response is read with the data plane's own strict codec
-// and framing policy; a status in expected_statuses is a success. Each result goes to `report`.
+// Active HTTP health checks of one endpoint of one cluster: every `interval`, GET `path` with the
+// configured Host, on a kept-alive connection (a new one only after a close or a failure),
+// bounded by `timeout`. The response is read with the data plane's own strict codec and framing
+// policy; a status in expected_statuses is a success. Each result goes to `report`.
 //
-// Ownership: shared by the EndpointMonitor's endpoint state and the check coroutine; Stop() ends
-// the loop (no report after it). Thread-safety: the monitor thread only.
+// Cheap at scale: a checker has no timer of its own. The EndpointMonitor's tick (every 100 ms)
+// calls Tick() on every checker, which starts the checks that are due and ends those past their
+// timeout; so a thousand endpoints' checks are sent in batches and their answers handled in a few
+// epoll wake-ups, instead of one timer and several wake-ups per check.
+//
+// Ownership: shared by the EndpointMonitor's endpoint state and a running check's coroutine;
+// Stop() ends it (no report after it). Thread-safety: the monitor thread only.
 #ifndef RWPROXY_SERVER_UPSTREAM_HEALTH_CHECKER_H_
 #define RWPROXY_SERVER_UPSTREAM_HEALTH_CHECKER_H_
 
@@ -15,7 +20,7 @@
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include "boost/asio/steady_timer.hpp"
+#include <chrono>
 #include "server/config/spec.h"
 
 namespace rwproxy {
@@ -29,8 +34,11 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
   HealthChecker(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint address,
                 std::string host, HealthCheckSpec spec, Report report);
 
-  // The first check runs after `first_delay` (spreads a thousand checkers over the interval).
-  void Start(std::chrono::milliseconds first_delay);
+  using Clock = std::chrono::steady_clock;
+  // The first check is due at `first` (spread over the interval by the monitor).
+  void Start(Clock::time_point first) { next_ = first; }
+  // Starts the check if it is due; ends a running one that is past its timeout.
+  void Tick(Clock::time_point now);
   void Stop();
 
  private:
@@ -38,21 +46,22 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
     bool ok = false;
     std::string detail;
   };
-  boost::asio::awaitable<void> Loop();
-  boost::asio::awaitable<Result> CheckOnce();
+  boost::asio::awaitable<void> Run();
   boost::asio::awaitable<Result> Exchange();
+  // Reads more of the answer: waits for readability (no speculative read that finds nothing).
+  boost::asio::awaitable<boost::system::error_code> ReadMore();
 
   boost::asio::ip::tcp::endpoint address_;
   HealthCheckSpec spec_;
   std::string request_;  // the GET, built once
   Report report_;
   boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer interval_;
-  boost::asio::steady_timer deadline_;
   std::string buffer_;
+  Clock::time_point next_{};
+  Clock::time_point started_{};
+  bool running_ = false;
   bool stopped_ = false;
   bool timed_out_ = false;
-  std::chrono::milliseconds first_delay_{0};
 };
 
 }  // namespace rwproxy

@@ -15,6 +15,7 @@
 #ifndef RWPROXY_SERVER_UPSTREAM_RETRY_H_
 #define RWPROXY_SERVER_UPSTREAM_RETRY_H_
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -50,7 +51,9 @@ class RetryBudget {
     }
     if (now >= window_end_) {  // a new second: its floor of retries
       window_end_ = now + std::chrono::seconds(1);
-      floor_ = min_per_second;
+      // A share below one retry (min_per_second split over many workers) carries over, so
+      // that it adds up to whole retries; it never accumulates beyond one second's worth.
+      floor_ = std::min(floor_ + min_per_second, std::max(min_per_second, 1.0));
     }
     if (floor_ >= 1.0) {
       floor_ -= 1.0;

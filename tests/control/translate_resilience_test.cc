@@ -131,7 +131,7 @@ routes:
   EXPECT_FALSE(plain.health_check.has_value());
   EXPECT_FALSE(plain.outlier.has_value());
   EXPECT_EQ(plain.breakers.max_requests, 1024u);
-  EXPECT_EQ(plain.breakers.max_retries, 3u);
+  EXPECT_EQ(plain.breakers.max_retries, 1024u);
   EXPECT_DOUBLE_EQ(plain.retry_budget.ratio, 0.2);
   EXPECT_EQ(plain.retry_budget.min_per_second, 10u);
   const ClusterSpec& on = spec.clusters[1];

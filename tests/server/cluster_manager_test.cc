@@ -171,7 +171,7 @@ TEST_F(ClusterManagerTest, ReportsAnOutlierOnceAtTheThresholdAndSuccessResets) {
   manager_.Observe(cluster, pool, TryResult::kConnectFailure, 0);
   ASSERT_EQ(sink_.reports.size(), 2u);
   EXPECT_EQ(sink_.reports[1].kind, OutlierKind::kConnectFailure);
-  EXPECT_EQ(pool->counters.rq_5xx, 6u);
+  EXPECT_EQ(pool->counters.rq_5xx, 8u);
   EXPECT_EQ(pool->counters.rq_total, 9u);
 }
 

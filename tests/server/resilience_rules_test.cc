@@ -111,6 +111,18 @@ TEST(RetryBudgetTest, FloorRefillsEachSecondWithoutRequests) {
   EXPECT_TRUE(budget.TryTake(t0 + std::chrono::milliseconds(1001), 3.0));
 }
 
+TEST(RetryBudgetTest, AFractionalFloorShareAddsUpAcrossSeconds) {
+  // min_per_second 1 over 2 workers: half a retry per worker per second, one every 2 s.
+  RetryBudget budget;
+  const auto t0 = Clock::now();
+  int retries = 0;
+  for (int second = 0; second < 10; ++second) {
+    const auto now = t0 + std::chrono::milliseconds(1001 * second);
+    while (budget.TryTake(now, 0.5)) ++retries;
+  }
+  EXPECT_EQ(retries, 5);
+}
+
 TEST(OutlierRulesTest, EjectionDoublesWhenConsecutiveAndIsCapped) {
   OutlierSpec spec;
   spec.base_ejection_time = absl::Seconds(10);

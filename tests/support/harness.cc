@@ -18,6 +18,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "boost/json.hpp"
+#include "boost/json/src.hpp"  // header-only Boost.JSON: this is its one translation unit
 #include "gtest/gtest.h"
 #include "tests/support/wait.h"
 
@@ -74,6 +76,68 @@ absl::StatusOr<std::string> UpstreamStats(uint16_t port) {
   return std::move(res->body);
 }
 
+const EndpointHealth* ClusterHealth::Find(std::string_view address) const {
+  for (const EndpointHealth& endpoint : endpoints) {
+    if (endpoint.address == address) return &endpoint;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::vector<ClusterHealth>> ParseClusters(std::string_view json) {
+  boost::system::error_code ec;
+  boost::json::value doc =
+      boost::json::parse(boost::json::string_view(json.data(), json.size()), ec);
+  if (ec) {
+    return absl::DataLossError(
+        absl::StrCat("/clusters is not JSON (", ec.message(), "): ", std::string(json)));
+  }
+  auto text = [](const boost::json::object& o, const char* key) -> std::string {
+    const boost::json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  auto number = [](const boost::json::value* v) -> int64_t {
+    if (v == nullptr) return 0;
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
+    return 0;
+  };
+  std::vector<ClusterHealth> out;
+  const boost::json::object* root = doc.if_object();
+  const boost::json::value* clusters = root ? root->if_contains("clusters") : nullptr;
+  if (clusters == nullptr || !clusters->is_array()) {
+    return absl::DataLossError(
+        absl::StrCat("/clusters has no \"clusters\" array: ", std::string(json)));
+  }
+  for (const boost::json::value& c : clusters->as_array()) {
+    if (!c.is_object()) continue;
+    const boost::json::object& co = c.as_object();
+    ClusterHealth& cluster = out.emplace_back();
+    cluster.name = text(co, "name");
+    const boost::json::value* panic = co.if_contains("panic");
+    cluster.panic = panic != nullptr && panic->is_bool() && panic->as_bool();
+    const boost::json::value* endpoints = co.if_contains("endpoints");
+    if (endpoints == nullptr || !endpoints->is_array()) continue;
+    for (const boost::json::value& e : endpoints->as_array()) {
+      if (!e.is_object()) continue;
+      const boost::json::object& eo = e.as_object();
+      EndpointHealth& endpoint = cluster.endpoints.emplace_back();
+      endpoint.address = text(eo, "address");
+      endpoint.source = text(eo, "source");
+      endpoint.health = text(eo, "health");
+      endpoint.reason = text(eo, "reason");
+      endpoint.since_unix_ms = number(eo.if_contains("since_unix_ms"));
+      endpoint.ejections = number(eo.if_contains("ejections"));
+      if (const boost::json::value* counters = eo.if_contains("counters");
+          counters != nullptr && counters->is_object()) {
+        for (const auto& [key, value] : counters->as_object()) {
+          endpoint.counters[std::string(key)] = number(&value);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 ProxyHarness::ProxyHarness() {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/rwit.XXXXXX");
@@ -97,15 +161,16 @@ ProxyHarness::~ProxyHarness() {
 
 absl::StatusOr<uint16_t> ProxyHarness::StartUpstream(const std::string& name,
                                                      const std::vector<std::string>& extra_args,
-                                                     uint16_t port) {
+                                                     uint16_t port, const std::string& host) {
   if (dir_.empty()) return absl::InternalError("no temp dir");
   Upstream& upstream = upstreams_[name];
   upstream.stats_conn.reset();
   upstream.process.Stop();  // a running one would hold the port; no-op otherwise
   upstream.extra_args = extra_args;
+  upstream.host = host;
   const std::string ports_file = absl::StrCat(dir_, "/upstream-", name, ".ports");
   std::vector<std::string> args = {
-      "--listen", absl::StrCat("127.0.0.1:", port), "--ports-file", ports_file, "--name", name};
+      "--listen", absl::StrCat(host, ":", port), "--ports-file", ports_file, "--name", name};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   // A restart logs to upstream-NAME-N.log, so the earlier runs' logs stay visible on failure.
   const std::string log =
@@ -133,6 +198,12 @@ absl::StatusOr<uint16_t> ProxyHarness::StartUpstream(const std::string& name,
   if (!ports.ok()) return ports.status();
   upstream.port = ports->at("upstream");
   addresses_[name] = upstream.port;
+  if (host == "127.0.0.1") {
+    hosts_.erase(name);
+  } else {
+    hosts_[name] = host;
+    return upstream.port;  // no stats connection: the test client reaches 127.0.0.1 only
+  }
   auto conn = HttpConnection::Connect(upstream.port);
   if (!conn.ok()) return conn.status();
   upstream.stats_conn = std::move(*conn);
@@ -145,7 +216,8 @@ absl::StatusOr<uint16_t> ProxyHarness::RestartUpstream(const std::string& name) 
     return absl::NotFoundError(absl::StrCat("no upstream ", name, " to restart"));
   }
   const std::vector<std::string> extra_args = it->second.extra_args;
-  return StartUpstream(name, extra_args, it->second.port);
+  const std::string host = it->second.host;
+  return StartUpstream(name, extra_args, it->second.port, host);
 }
 
 absl::Status ProxyHarness::KillUpstream(const std::string& name) {
@@ -173,12 +245,15 @@ absl::Status ProxyHarness::StopUpstream(const std::string& name) {
   return absl::OkStatus();
 }
 
-void ProxyHarness::SetAddress(const std::string& name, uint16_t port) { addresses_[name] = port; }
+void ProxyHarness::SetAddress(const std::string& name, uint16_t port) {
+  addresses_[name] = port;
+  hosts_.erase(name);
+}
 
 std::string ProxyHarness::Expand(std::string_view config_template) const {
   std::vector<std::pair<std::string, std::string>> replacements;
   for (const auto& [name, port] : addresses_) {
-    replacements.emplace_back(absl::StrCat("{{", name, "}}"), absl::StrCat("127.0.0.1:", port));
+    replacements.emplace_back(absl::StrCat("{{", name, "}}"), address(name));
   }
   return absl::StrReplaceAll(absl::string_view(config_template.data(), config_template.size()),
                              replacements);
@@ -255,6 +330,13 @@ absl::StatusOr<std::pair<int, std::string>> ProxyHarness::RunProxyToExit(
   return std::make_pair(process->exit_code().value_or(-1), ReadFileTail(log));
 }
 
+std::string ProxyHarness::address(const std::string& name) const {
+  auto it = addresses_.find(name);
+  if (it == addresses_.end()) return "";
+  auto host = hosts_.find(name);
+  return absl::StrCat(host == hosts_.end() ? "127.0.0.1" : host->second, ":", it->second);
+}
+
 uint16_t ProxyHarness::upstream_port(const std::string& name) const {
   auto it = addresses_.find(name);
   return it == addresses_.end() ? 0 : it->second;
@@ -269,11 +351,31 @@ absl::StatusOr<int64_t> ProxyHarness::Counter(std::string_view name) const {
   return FetchCounter(admin_port_, name);
 }
 
+absl::StatusOr<ClusterHealth> ProxyHarness::Cluster(std::string_view name) const {
+  auto res = Fetch(admin_port_, "GET", "/clusters");
+  if (!res.ok()) return res.status();
+  if (res->status != 200) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("/clusters -> ", res->status, ": ", res->body));
+  }
+  auto clusters = ParseClusters(res->body);
+  if (!clusters.ok()) return clusters.status();
+  for (ClusterHealth& cluster : *clusters) {
+    if (cluster.name == name) return std::move(cluster);
+  }
+  return absl::NotFoundError(
+      absl::StrCat("/clusters has no cluster ", std::string(name), ": ", res->body));
+}
+
 absl::StatusOr<HttpResponse> ProxyHarness::SendOnStatsConn(const std::string& name,
                                                            std::string_view target) {
   auto it = upstreams_.find(name);
   if (it == upstreams_.end()) return absl::NotFoundError(absl::StrCat("no upstream ", name));
   Upstream& upstream = it->second;
+  if (upstream.host != "127.0.0.1") {
+    return absl::UnimplementedError(absl::StrCat("upstream ", name, " listens on ", upstream.host,
+                                                 ", which the test client cannot reach"));
+  }
   absl::StatusOr<HttpResponse> res = absl::UnavailableError("not sent");
   if (upstream.stats_conn != nullptr) res = upstream.stats_conn->Send("GET", target);
   if (!res.ok() || !res->keep_alive) {

@@ -33,6 +33,26 @@ std::string RwupstreamBinary();
 // A port on 127.0.0.1 that nothing listens on (bound, read, closed).
 absl::StatusOr<uint16_t> UnusedPort();
 
+// One endpoint of rwproxy's admin GET /clusters (JSON).
+struct EndpointHealth {
+  std::string address;  // "127.0.0.1:PORT"
+  std::string source;   // as configured ("app.test:PORT" for a resolved name)
+  std::string health;   // healthy | unhealthy | ejected
+  int64_t since_unix_ms = 0;
+  std::string reason;
+  int64_t ejections = 0;
+  std::map<std::string, int64_t> counters;  // per endpoint: rq_total, health_check_failure, ...
+};
+struct ClusterHealth {
+  std::string name;
+  bool panic = false;
+  std::vector<EndpointHealth> endpoints;
+  // The endpoint whose address is `address`, or nullptr.
+  const EndpointHealth* Find(std::string_view address) const;
+};
+// Parses the /clusters JSON document.
+absl::StatusOr<std::vector<ClusterHealth>> ParseClusters(std::string_view json);
+
 // GET /__set?<query> on the rwupstream at 127.0.0.1:port, on a fresh connection (which its
 // /__stats counts); OK iff it answers 200. E.g. SetUpstream(port, "status=503&delay_ms=20").
 absl::Status SetUpstream(uint16_t port, std::string_view query);
@@ -51,9 +71,12 @@ class ProxyHarness {
   // Starts `rwupstream --name NAME` (plus `extra_args`) on `port` (0: an ephemeral one) and
   // returns its port. In configs, "{{NAME}}" then expands to "127.0.0.1:PORT". Starting a NAME
   // again first stops the running one (if any); each start logs to its own file.
+  // `host`: another loopback address to listen on (e.g. "127.0.0.2", so two upstreams share a
+  // port); "{{NAME}}" then expands to "HOST:PORT". The test client only reaches 127.0.0.1, so
+  // such an upstream has no stats connection: SetUpstream / UpstreamStats fail for it.
   absl::StatusOr<uint16_t> StartUpstream(const std::string& name,
                                          const std::vector<std::string>& extra_args = {},
-                                         uint16_t port = 0);
+                                         uint16_t port = 0, const std::string& host = "127.0.0.1");
   // Starts NAME again, after KillUpstream / StopUpstream, with the same extra args and on the
   // SAME port (so the proxy's config still names it).
   absl::StatusOr<uint16_t> RestartUpstream(const std::string& name);
@@ -81,8 +104,11 @@ class ProxyHarness {
       std::string_view config_template, const std::vector<std::string>& extra_args,
       std::chrono::milliseconds timeout = kStartTimeout);
 
-  // "{{NAME}}" -> "127.0.0.1:PORT" for every upstream / address known so far.
+  // "{{NAME}}" -> "127.0.0.1:PORT" (or HOST:PORT) for every upstream / address known so far.
   std::string Expand(std::string_view config_template) const;
+  // What "{{NAME}}" expands to ("127.0.0.1:PORT"); "" if NAME is unknown. It is also the
+  // endpoint's address in /clusters.
+  std::string address(const std::string& name) const;
 
   uint16_t proxy_port() const { return proxy_port_; }
   uint16_t admin_port() const { return admin_port_; }
@@ -96,6 +122,8 @@ class ProxyHarness {
 
   // A proxy counter from admin /stats ("cluster.app.upstream_cx_total").
   absl::StatusOr<int64_t> Counter(std::string_view name) const;
+  // Cluster NAME from admin GET /clusters; NotFound if it is not listed.
+  absl::StatusOr<ClusterHealth> Cluster(std::string_view name) const;
   // rwupstream NAME's /__stats as numbers ("connections", "requests", "requests_default",
   // "health_checks"), fetched over one kept-alive connection opened at start, so fetching adds no
   // connection of its own.
@@ -110,6 +138,7 @@ class ProxyHarness {
     uint16_t port = 0;
     std::unique_ptr<HttpConnection> stats_conn;
     std::vector<std::string> extra_args;
+    std::string host = "127.0.0.1";
     int starts = 0;
   };
 
@@ -120,6 +149,7 @@ class ProxyHarness {
 
   std::string dir_;
   std::map<std::string, uint16_t> addresses_;
+  std::map<std::string, std::string> hosts_;  // NAME -> listen host, when not 127.0.0.1
   std::map<std::string, Upstream> upstreams_;
   Process proxy_;
   uint16_t proxy_port_ = 0;
