@@ -38,7 +38,7 @@
 #   -w         rwproxy --workers (default 1)
 #   --no-retry kill: the route has no retry block (shows what clients see without retries)
 #   --max-retries N  kill: add circuit_breakers {max_retries: N} to the cluster (default: not set,
-#              i.e. rwproxy's default of 3 concurrent retries proxy-wide)
+#              i.e. rwproxy's default of 1024 concurrent retries proxy-wide)
 #   -n         hc: number of health-checked endpoints (default 1000)
 #   -d         hc: CPU measurement window in seconds (default 20)
 #   --seed     seed for the victim / kill moment (bash RANDOM) and rwproxy --seed (default random)
