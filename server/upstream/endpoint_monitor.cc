@@ -314,7 +314,8 @@ void EndpointMonitor::StartDns(const std::string& name, Cluster* cluster) {
       absl::flat_hash_set<std::string> keys;
       for (const EndpointSpec& spec : cluster.info->configured) {
         if (IsLiteral(spec.host)) {
-          boost::asio::ip::tcp::endpoint address(asio::ip::make_address(spec.host), spec.port);
+          boost::system::error_code ec;  // a literal (IsLiteral): parses
+          boost::asio::ip::tcp::endpoint address(asio::ip::make_address(spec.host, ec), spec.port);
           if (keys.insert(EndpointKey(address)).second) {
             endpoints.push_back({EndpointKey(address), address, spec.Key()});
           }

@@ -290,6 +290,11 @@ TEST_F(ResilienceTest, FailingHealthChecksTakeAnEndpointOutAndPassingOnesBringIt
   ASSERT_NO_FATAL_FAILURE(Start({"a", "b", "c"}, HealthConfig(R"("{{a}}", "{{b}}", "{{c}}")")));
   ASSERT_TRUE(CounterReaches("cluster.app.health_check_success", 6));
   EXPECT_EQ(Endpoint("a").health, "healthy");
+  {  // warm pooled connections to every endpoint
+    Client warm(env_.proxy_port());
+    for (int i = 0; i < 9; ++i) warm.Get("/warm");
+  }
+  ASSERT_GE(Endpoint("a").cx_idle, 1);
 
   RW_ASSERT_OK(env_.SetUpstream("a", "health=503"));
   EndpointHealth down;
@@ -299,6 +304,9 @@ TEST_F(ResilienceTest, FailingHealthChecksTakeAnEndpointOutAndPassingOnesBringIt
   EXPECT_NE(down.reason.find("503"), std::string::npos) << down.reason;
   EXPECT_GE(Counter("cluster.app.health_check_failure"), 2);
   EXPECT_EQ(Counter("cluster.app.endpoints_healthy"), 2);
+  // Its idle pooled connections are closed (on every worker, once the host map reaches it).
+  EXPECT_TRUE(WaitFor([&] { return Endpoint("a").cx_active == 0; }, milliseconds(3000),
+                      "a's pooled connections closed"));
 
   Client client(env_.proxy_port());
   for (int i = 0; i < 4; ++i) client.Get("/settle");  // the workers have the new host map

@@ -127,6 +127,8 @@ absl::StatusOr<std::vector<ClusterHealth>> ParseClusters(std::string_view json) 
       endpoint.reason = text(eo, "reason");
       endpoint.since_unix_ms = number(eo.if_contains("since_unix_ms"));
       endpoint.ejections = number(eo.if_contains("ejections"));
+      endpoint.cx_active = number(eo.if_contains("cx_active"));
+      endpoint.cx_idle = number(eo.if_contains("cx_idle"));
       if (const boost::json::value* counters = eo.if_contains("counters");
           counters != nullptr && counters->is_object()) {
         for (const auto& [key, value] : counters->as_object()) {

@@ -41,6 +41,8 @@ struct EndpointHealth {
   int64_t since_unix_ms = 0;
   std::string reason;
   int64_t ejections = 0;
+  int64_t cx_active = 0;  // open pooled connections, all workers (idle included)
+  int64_t cx_idle = 0;
   std::map<std::string, int64_t> counters;  // per endpoint: rq_total, health_check_failure, ...
 };
 struct ClusterHealth {
