@@ -27,10 +27,16 @@ class Exchange {
  public:
   Exchange(ClientSide client, WorkerContext& ctx, const ClusterInfo& cluster,
            const RouteDecision& decision)
-      : client_(client), ctx_(ctx), cluster_(cluster), route_(*decision.route),
-        decision_(decision), route_timeout_(absl::ToChronoMilliseconds(route_.timeout)),
-        wire_(client.state.upstream_wire), head_copy_(client.state.head_copy),
-        body_copy_(client.state.body_copy), response_(client.state.response) {
+      : client_(client),
+        ctx_(ctx),
+        cluster_(cluster),
+        route_(*decision.route),
+        decision_(decision),
+        route_timeout_(absl::ToChronoMilliseconds(route_.timeout)),
+        wire_(client.state.upstream_wire),
+        head_copy_(client.state.head_copy),
+        body_copy_(client.state.body_copy),
+        response_(client.state.response) {
     wire_.Clear();
     body_copy_.clear();
   }
@@ -69,7 +75,8 @@ class Exchange {
     client_.deadline.expired = false;
     per_try_bound_ = false;
     if (route_.retry && route_.retry->per_try_timeout) {
-      Clock::time_point at = Clock::now() + absl::ToChronoNanoseconds(*route_.retry->per_try_timeout);
+      Clock::time_point at =
+          Clock::now() + absl::ToChronoNanoseconds(*route_.retry->per_try_timeout);
       if (at < overall_) {
         client_.deadline.at = std::chrono::time_point_cast<Clock::duration>(at);
         per_try_bound_ = true;
@@ -106,7 +113,7 @@ class Exchange {
   BodyState body_;
   size_t client_used_ = 0;  // bytes at the client buffer's front that belong to this request
   BodyKind framing_body_ = BodyKind::kNone;
-  bool streamed_ = false;   // the body is relayed after the head: no replay possible
+  bool streamed_ = false;  // the body is relayed after the head: no replay possible
   bool response_started_ = false;
   const char* reason_ = "";
   ResponseFraming rframing_;

@@ -21,8 +21,8 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
     while (conn.buffer.size() < response_.size + body.remaining) {
       RouteDeadline();
       size_t room = response_.size + body.remaining - conn.buffer.size();
-      IoStatus io = co_await ReadSome(conn.socket, conn.buffer, client_.deadline, room,
-                                      kMaxUpstreamBuffer);
+      IoStatus io =
+          co_await ReadSome(conn.socket, conn.buffer, client_.deadline, room, kMaxUpstreamBuffer);
       if (io != IoStatus::kOk) {
         client_.deadline.upstream = nullptr;
         co_return Fail(io == IoStatus::kTimeout ? Failure::kTimeout : Failure::kBadResponse);
@@ -43,8 +43,8 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
   Gather& head = client_.state.client_wire;
   head.Clear();
   BuildClientHead(response_, base, rframing_, out, &client_.state.client_head, &head);
-  const bool whole = body.kind == BodyKind::kLength &&
-                     conn.buffer.size() >= response_.size + body.remaining;
+  const bool whole =
+      body.kind == BodyKind::kLength && conn.buffer.size() >= response_.size + body.remaining;
   if (whole) {
     head.Add(base + response_.size, body.remaining);
     body.remaining = 0;
@@ -63,10 +63,9 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
   bool complete = io == IoStatus::kOk;
   if (complete && !body.done) {
     uint64_t sent = 0;
-    RelayStatus relay =
-        co_await RelayBody(conn.socket, conn.buffer, &body, client_.socket,
-                           out.body == BodyKind::kChunked, client_.deadline,
-                           {route_timeout_, kClientIoTimeout}, &sent, &reason_);
+    RelayStatus relay = co_await RelayBody(conn.socket, conn.buffer, &body, client_.socket,
+                                           out.body == BodyKind::kChunked, client_.deadline,
+                                           {route_timeout_, kClientIoTimeout}, &sent, &reason_);
     if (relay == RelayStatus::kReadTimeout) ++counters_->upstream_rq_timeout;
     if (relay == RelayStatus::kBadFraming) ++counters_->upstream_rq_bad_response;
     complete = relay == RelayStatus::kOk;

@@ -38,8 +38,7 @@ bool Exchange::ShouldRetry(TryResult result) const {
     return false;
   }
   // Part of an answer arrived (and may have been relayed): the try is not repeatable.
-  if (result != TryResult::kResponse && result != TryResult::kConnectFailure &&
-      response_started_) {
+  if (result != TryResult::kResponse && result != TryResult::kConnectFailure && response_started_) {
     return false;
   }
   return MayRetry(*route_.retry, result, response_.status, replayable_method_);
@@ -48,8 +47,8 @@ bool Exchange::ShouldRetry(TryResult result) const {
 void Exchange::DiscardResponse() {
   UpstreamConn& conn = lease_.conn();
   const int status = response_.status;
-  const bool bodiless = head_method_ || status == 204 || status == 304 ||
-                        rframing_.body == BodyKind::kNone;
+  const bool bodiless =
+      head_method_ || status == 204 || status == 304 || rframing_.body == BodyKind::kNone;
   const uint64_t length = bodiless ? 0 : rframing_.length;
   if ((bodiless || rframing_.body == BodyKind::kLength) &&
       conn.buffer.size() >= response_.size + length) {
@@ -65,13 +64,13 @@ Task<bool> Exchange::WaitBackoff() {
   const absl::Duration wait = Backoff(*route_.retry, retries_, ctx_.clusters->Random());
   if (wait <= absl::ZeroDuration()) co_return true;
   Clock::time_point at = std::min(overall_, Clock::now() + absl::ToChronoNanoseconds(wait));
-  auto [ec] = co_await boost::asio::async_initiate<decltype(kUseTuple),
-                                                   void(boost::system::error_code)>(
-      [this, at](auto handler) {
-        EventSocket::Handler stored(std::move(handler));
-        ctx_.poller->After(at, std::move(stored));
-      },
-      kUseTuple);
+  auto [ec] =
+      co_await boost::asio::async_initiate<decltype(kUseTuple), void(boost::system::error_code)>(
+          [this, at](auto handler) {
+            EventSocket::Handler stored(std::move(handler));
+            ctx_.poller->After(at, std::move(stored));
+          },
+          kUseTuple);
   co_return !ec;
 }
 

@@ -16,16 +16,16 @@
 namespace rwproxy {
 
 struct EndpointStatus {
-  std::string address;        // "10.0.0.5:8080": the pool key
-  std::string source;         // as configured: "app.default.svc:8080" or the address itself
+  std::string address;             // "10.0.0.5:8080": the pool key
+  std::string source;              // as configured: "app.default.svc:8080" or the address itself
   std::string health = "healthy";  // healthy | unhealthy | ejected
-  int64_t since_unix_ms = 0;  // when it entered that state (0: since it was added)
-  std::string reason;         // why it is unhealthy or ejected ("2 consecutive failed checks: 503")
-  uint32_t ejections = 0;     // consecutive ejections (the ejection time doubles with each)
-  uint64_t cx_active = 0;     // open connections, all workers (busy + idle)
+  int64_t since_unix_ms = 0;       // when it entered that state (0: since it was added)
+  std::string reason;      // why it is unhealthy or ejected ("2 consecutive failed checks: 503")
+  uint32_t ejections = 0;  // consecutive ejections (the ejection time doubles with each)
+  uint64_t cx_active = 0;  // open connections, all workers (busy + idle)
   uint64_t cx_idle = 0;
-  uint64_t rq_pending = 0;    // requests waiting for a connection
-  CounterMap counters;        // rq_total, rq_5xx, cx_connect_fail, health_check_success, ...
+  uint64_t rq_pending = 0;  // requests waiting for a connection
+  CounterMap counters;      // rq_total, rq_5xx, cx_connect_fail, health_check_success, ...
 };
 
 struct ClusterStatus {

@@ -228,8 +228,8 @@ void EndpointMonitor::OnOutlier(const std::string& cluster_name, const std::stri
   Cluster& cluster = it->second;
   const OutlierSpec& spec = *cluster.info->outlier;
   std::shared_ptr<EndpointShared> shared = registry_->Get(key);
-  auto& count = kind == OutlierKind::k5xx ? shared->consecutive_5xx
-                                          : shared->consecutive_connect_failures;
+  auto& count =
+      kind == OutlierKind::k5xx ? shared->consecutive_5xx : shared->consecutive_connect_failures;
   const uint32_t threshold =
       kind == OutlierKind::k5xx ? spec.consecutive_5xx : spec.consecutive_connect_failures;
   Endpoint* target = nullptr;
@@ -249,10 +249,9 @@ void EndpointMonitor::OnOutlier(const std::string& cluster_name, const std::stri
   absl::Duration duration = Eject(spec, &target->ejection, now);
   ++cluster.ejections_total;
   target->since_unix_ms = NowUnixMs();
-  target->reason = absl::StrCat(threshold,
-                                kind == OutlierKind::k5xx ? " consecutive 5xx"
-                                                          : " consecutive connect failures",
-                                "; ejected for ", absl::FormatDuration(duration));
+  target->reason = absl::StrCat(
+      threshold, kind == OutlierKind::k5xx ? " consecutive 5xx" : " consecutive connect failures",
+      "; ejected for ", absl::FormatDuration(duration));
   publish_(Build());
 }
 
@@ -296,8 +295,7 @@ void EndpointMonitor::StartDns(const std::string& name, Cluster* cluster) {
       if (stopped_ || it == clusters_.end() || it->second.dns_generation != generation) return;
       Cluster& cluster = it->second;
       cluster.dns_pending = false;
-      cluster.next_dns =
-          SteadyClock::now() + absl::ToChronoMilliseconds(cluster.info->dns_refresh);
+      cluster.next_dns = SteadyClock::now() + absl::ToChronoMilliseconds(cluster.info->dns_refresh);
       for (size_t i = 0; i < names.size(); ++i) {
         if (!results[i].ok) {
           ++cluster.dns_failures;  // keep the last known addresses
@@ -359,7 +357,7 @@ std::vector<ClusterStatus> EndpointMonitor::Status() {
         EndpointStatus& e = status.endpoints.emplace_back();
         e.address = endpoint->info.key;
         e.source = endpoint->info.source;
-        e.health = endpoint->check_failed        ? "unhealthy"
+        e.health = endpoint->check_failed       ? "unhealthy"
                    : endpoint->ejection.ejected ? "ejected"
                                                 : "healthy";
         if (endpoint->available()) ++available;

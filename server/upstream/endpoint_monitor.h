@@ -46,8 +46,7 @@ class EndpointMonitor : public OutlierSink {
   // with the snapshot). Later changes go through `publish`.
   std::shared_ptr<const HostMap> Update(std::shared_ptr<const Snapshot> snapshot);
   // From workers: an endpoint reached an outlier threshold. Posts; never blocks.
-  void ReportOutlier(const std::string& cluster, const std::string& key,
-                     OutlierKind kind) override;
+  void ReportOutlier(const std::string& cluster, const std::string& key, OutlierKind kind) override;
   // Health view of every cluster (connections and pool counters are filled in by the Server).
   std::vector<ClusterStatus> Status();
   // Adds health_check_success/failure, outlier_ejections_total/active, dns_resolution_failure
@@ -90,8 +89,8 @@ class EndpointMonitor : public OutlierSink {
   void SetEndpoints(const std::string& name, Cluster* cluster,
                     const std::vector<EndpointInfo>& endpoints);
   void StartChecker(const std::string& cluster, Cluster* state, Endpoint* endpoint);
-  void OnCheck(const std::string& cluster, const std::string& key, HealthChecker* checker,
-               bool ok, const std::string& detail);
+  void OnCheck(const std::string& cluster, const std::string& key, HealthChecker* checker, bool ok,
+               const std::string& detail);
   void OnOutlier(const std::string& cluster, const std::string& key, OutlierKind kind);
   void Tick();
   void StartDns(const std::string& name, Cluster* cluster);

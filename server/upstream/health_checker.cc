@@ -56,8 +56,8 @@ void HealthChecker::Tick(Clock::time_point now) {
   running_ = true;
   timed_out_ = false;
   started_ = now;
-  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->Run(); },
-                 asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self = shared_from_this()] { return self->Run(); }, asio::detached);
 }
 
 asio::awaitable<void> HealthChecker::Run() {
@@ -107,7 +107,8 @@ asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
   size_t end = 0;
   while ((end = buffer_.empty() ? 0 : FindHeadEnd(buffer_, &scanned)) == 0) {
     if (buffer_.size() > kMaxHeadSize) co_return Result{false, "response head too large"};
-    if (auto ec = co_await ReadMore()) co_return Result{false, absl::StrCat("read: ", ec.message())};
+    if (auto ec = co_await ReadMore())
+      co_return Result{false, absl::StrCat("read: ", ec.message())};
   }
   MessageHead head;
   ParseError parse_error;
@@ -127,7 +128,8 @@ asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
   if (framing.body == BodyKind::kLength && framing.length <= kMaxBody) {
     const size_t want = end + framing.length;
     while (buffer_.size() < want) {
-      if (auto ec = co_await ReadMore()) co_return Result{false, absl::StrCat("read: ", ec.message())};
+      if (auto ec = co_await ReadMore())
+        co_return Result{false, absl::StrCat("read: ", ec.message())};
     }
     keep = keep && buffer_.size() == want;  // nothing stray after the response
   } else if (framing.body != BodyKind::kNone) {

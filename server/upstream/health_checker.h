@@ -13,6 +13,7 @@
 #ifndef RWPROXY_SERVER_UPSTREAM_HEALTH_CHECKER_H_
 #define RWPROXY_SERVER_UPSTREAM_HEALTH_CHECKER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,7 +21,6 @@
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include <chrono>
 #include "server/config/spec.h"
 
 namespace rwproxy {

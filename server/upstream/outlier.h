@@ -23,8 +23,8 @@ namespace rwproxy {
 struct EjectionState {
   using Clock = std::chrono::steady_clock;
   bool ejected = false;
-  uint32_t level = 0;           // consecutive ejections; the last one lasted Duration(level)
-  Clock::time_point until{};    // while ejected
+  uint32_t level = 0;            // consecutive ejections; the last one lasted Duration(level)
+  Clock::time_point until{};     // while ejected
   Clock::time_point returned{};  // when the last ejection ended
 };
 

@@ -19,9 +19,8 @@ bool MayRetry(const RetrySpec& spec, TryResult result, int status, bool idempote
   if (!idempotent && !spec.non_idempotent) return false;
   if ((on & kRetry5xx) && status >= 500 && status <= 599) return true;
   if ((on & kRetryGatewayError) && (status == 502 || status == 503 || status == 504)) return true;
-  return (on & kRetryStatusCodes) &&
-         std::find(spec.status_codes.begin(), spec.status_codes.end(), status) !=
-             spec.status_codes.end();
+  return (on & kRetryStatusCodes) && std::find(spec.status_codes.begin(), spec.status_codes.end(),
+                                               status) != spec.status_codes.end();
 }
 
 absl::Duration Backoff(const RetrySpec& spec, int retry, uint64_t random) {

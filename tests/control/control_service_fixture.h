@@ -5,7 +5,6 @@
 #ifndef RWPROXY_TESTS_CONTROL_CONTROL_SERVICE_FIXTURE_H_
 #define RWPROXY_TESTS_CONTROL_CONTROL_SERVICE_FIXTURE_H_
 
-
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -15,12 +14,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/control_server.h"
+#include "control/control_service.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/config_yaml.h"
 #include "proto/control.grpc.pb.h"
 #include "tests/control/fake_config_target.h"
-#include "control/control_service.h"
 
 namespace rwproxy::control {
 

@@ -38,7 +38,6 @@ inline std::string Describe(const std::vector<FieldError>& errors) {
   return out;
 }
 
-
 }  // namespace rwproxy::control
 
 #endif  // RWPROXY_TESTS_CONTROL_TRANSLATE_RESILIENCE_UTIL_H_

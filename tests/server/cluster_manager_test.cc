@@ -136,7 +136,7 @@ TEST_F(ClusterManagerTest, RetriesNeedBudgetAndARetrySlot) {
   manager_.Apply(snapshot, nullptr);
   const ClusterInfo& cluster = snapshot->clusters[0];
   BreakerSlot r1 = manager_.AdmitRequest(cluster);  // +0.5
-  EXPECT_FALSE(manager_.AdmitRetry(cluster));        // half a retry is not one
+  EXPECT_FALSE(manager_.AdmitRetry(cluster));       // half a retry is not one
   BreakerSlot r2 = manager_.AdmitRequest(cluster);  // +0.5 = 1
   BreakerSlot retry = manager_.AdmitRetry(cluster);
   EXPECT_TRUE(retry);

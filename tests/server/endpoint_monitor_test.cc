@@ -53,8 +53,8 @@ class TinyServer {
       size_t n = asio::read_until(socket, asio::dynamic_buffer(buffer), "\r\n\r\n", ec);
       if (ec || stop_) return;
       buffer.erase(0, n);
-      std::string reply = "HTTP/1.1 " + std::to_string(status.load()) +
-                          " X\r\nContent-Length: 2\r\n\r\nok";
+      std::string reply =
+          "HTTP/1.1 " + std::to_string(status.load()) + " X\r\nContent-Length: 2\r\n\r\nok";
       asio::write(socket, asio::buffer(reply), ec);
       if (ec) return;
     }
@@ -187,7 +187,8 @@ TEST_F(EndpointMonitorTest, MaxEjectionPercentKeepsEndpointsIn) {
   ASSERT_TRUE(WaitAvailable(1));
   // Both reports are handled in order on the monitor thread; Status runs after them.
   int ejected = 0;
-  for (const auto& endpoint : monitor_.Status()[0].endpoints) ejected += endpoint.health == "ejected";
+  for (const auto& endpoint : monitor_.Status()[0].endpoints)
+    ejected += endpoint.health == "ejected";
   EXPECT_EQ(ejected, 1);
 }
 

@@ -32,18 +32,17 @@ struct RetryCase {
 
 TEST(RetryRulesTest, MayRetryFollowsTheDocumentedTable) {
   const RetryCase cases[] = {
-      {"connect failure under connect-failure", kRetryConnectFailure,
-       TryResult::kConnectFailure, 0, false, true},
+      {"connect failure under connect-failure", kRetryConnectFailure, TryResult::kConnectFailure, 0,
+       false, true},
       {"connect failure under 5xx", kRetry5xx, TryResult::kConnectFailure, 0, false, true},
-      {"connect failure under reset only", kRetryReset, TryResult::kConnectFailure, 0, true,
-       false},
+      {"connect failure under reset only", kRetryReset, TryResult::kConnectFailure, 0, true, false},
       {"reset under reset (POST too)", kRetryReset, TryResult::kReset, 0, false, true},
       {"reset under gateway-error", kRetryGatewayError, TryResult::kReset, 0, true, false},
       {"per-try timeout under reset", kRetryReset, TryResult::kPerTryTimeout, 0, true, true},
       {"per-try timeout under gateway-error", kRetryGatewayError, TryResult::kPerTryTimeout, 0,
        true, true},
-      {"per-try timeout under connect-failure", kRetryConnectFailure, TryResult::kPerTryTimeout,
-       0, true, false},
+      {"per-try timeout under connect-failure", kRetryConnectFailure, TryResult::kPerTryTimeout, 0,
+       true, false},
       {"503 under gateway-error", kRetryGatewayError, TryResult::kResponse, 503, true, true},
       {"500 under gateway-error", kRetryGatewayError, TryResult::kResponse, 500, true, false},
       {"500 under 5xx", kRetry5xx, TryResult::kResponse, 500, true, true},
@@ -71,7 +70,7 @@ TEST(RetryRulesTest, BackoffIsFullJitterUnderADoublingCeiling) {
   spec.backoff_base = absl::Milliseconds(25);
   spec.backoff_max = absl::Milliseconds(250);
   std::mt19937_64 rng(7);
-  const absl::Duration ceilings[] = {absl::Milliseconds(25), absl::Milliseconds(50),
+  const absl::Duration ceilings[] = {absl::Milliseconds(25),  absl::Milliseconds(50),
                                      absl::Milliseconds(100), absl::Milliseconds(200),
                                      absl::Milliseconds(250), absl::Milliseconds(250)};
   for (int retry = 1; retry <= 6; ++retry) {
@@ -157,7 +156,7 @@ TEST(OutlierRulesTest, MaxEjectionPercentLetsAtLeastOneGo) {
   EXPECT_FALSE(MayEject(1, 3, 50));  // a second would make 67%
   EXPECT_TRUE(MayEject(1, 4, 50));   // 2 of 4 = 50%
   EXPECT_FALSE(MayEject(2, 4, 50));
-  EXPECT_FALSE(MayEject(0, 3, 0));   // 0%: never
+  EXPECT_FALSE(MayEject(0, 3, 0));  // 0%: never
   EXPECT_TRUE(MayEject(2, 3, 100));
 }
 
