@@ -68,6 +68,12 @@ void Poller::Run(asio::io_context& io, std::chrono::milliseconds tick,
 
 void Poller::After(std::chrono::steady_clock::time_point at,
                    asio::any_completion_handler<void(boost::system::error_code)> handler) {
+  if (timers_cancelled_) {  // shutting down: complete at once (from the io_context)
+    asio::post(executor_, [h = std::move(handler)]() mutable {
+      std::move(h)(asio::error::operation_aborted);
+    });
+    return;
+  }
   timers_.emplace(at, std::move(handler));
 }
 
@@ -79,6 +85,7 @@ void Poller::FireTimers(std::chrono::steady_clock::time_point now) {
 }
 
 void Poller::CancelTimers() {
+  timers_cancelled_ = true;
   while (!timers_.empty()) {
     auto node = timers_.extract(timers_.begin());
     std::move(node.mapped())(asio::error::operation_aborted);

@@ -56,7 +56,8 @@ class Poller {
   // retry's backoff, without an Asio timer (Run only; not in Start() mode).
   void After(std::chrono::steady_clock::time_point at,
              boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
-  // Worker shutdown: every pending After() handler runs now with operation_aborted.
+  // Worker shutdown: every pending After() handler runs now with operation_aborted, and so does
+  // every later one (posted).
   void CancelTimers();
   boost::asio::io_context::executor_type executor() const { return executor_; }
   int epoll_fd() const { return epfd_; }
@@ -83,6 +84,7 @@ class Poller {
                 boost::asio::any_completion_handler<void(boost::system::error_code)>>
       timers_;
   void FireTimers(std::chrono::steady_clock::time_point now);
+  bool timers_cancelled_ = false;
 };
 
 class EventSocket {

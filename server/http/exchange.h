@@ -86,7 +86,10 @@ class Exchange {
   Task<Failure> SendAndReadHead();
   Task<Failure> ReadResponseHead();
   Task<ExchangeOutcome> RelayResponse();
-  void RouteDeadline() { client_.deadline.After(route_timeout_); }
+  void RouteDeadline() {
+    client_.deadline.After(route_timeout_);
+    per_try_bound_ = false;
+  }
 
   ClientSide client_;
   WorkerContext& ctx_;
@@ -98,7 +101,8 @@ class Exchange {
   std::string& head_copy_;  // the upstream head, when the client buffer must take a body
   std::string& body_copy_;  // a chunked body, re-chunked, while it is buffered
   MessageHead& response_;
-  ConnPool* pool_ = nullptr;
+  ConnPool* pool_ = nullptr;  // valid while a try runs (see ClusterManager::Choose)
+  ClusterManager::ClusterState* state_ = nullptr;
   ClusterCounters* counters_ = nullptr;
   BreakerSlot breaker_;     // this request, against max_requests
   BreakerSlot retry_slot_;  // the retry under way, against max_retries

@@ -23,6 +23,7 @@ Task<Failure> Exchange::Attempt() {
     // one. A non-idempotent request with a body may have been acted upon: never replayed.
     ++counters_->upstream_rq_retry_stale;
     lease_.Release(false);
+    client_.deadline.upstream = nullptr;
     if (co_await Acquire(true) != Failure::kNone) {
       acquire_error_ = lease_.error();
       co_return Failure::kUpstream;

@@ -10,7 +10,8 @@ namespace exchange_internal {
 
 ExchangeOutcome Exchange::Fail(Failure failure) {
   lease_.Release(false);
-  const std::string& key = pool_->endpoint().key;
+  client_.deadline.upstream = nullptr;
+  const std::string key = pool_ ? pool_->endpoint().key : cluster_.name;
   switch (failure) {
     case Failure::kTimeout:
       ++counters_->upstream_rq_timeout;
@@ -174,15 +175,14 @@ Task<Failure> Exchange::SendAndReadHead() {
 }
 
 Task<ExchangeOutcome> Exchange::Run() {
-  breaker_ = ctx_.clusters->AdmitRequest(cluster_);
+  state_ = &ctx_.clusters->State(cluster_);
+  counters_ = &state_->counters;
+  breaker_ = ctx_.clusters->AdmitRequest(cluster_, *state_);
   if (!breaker_) {
     co_return Local(503, absl::StrCat("circuit breaker open: cluster ", cluster_.name, " has ",
                                       cluster_.breakers.max_requests,
                                       " requests in flight (max_requests)"));
   }
-  ClusterManager::Pick pick = ctx_.clusters->Choose(cluster_);
-  counters_ = pick.counters;
-  pool_ = pick.pool;
   const RequestFraming& framing = client_.framing;
   client_minor_ = client_.head.version_minor;
   client_keep_ = framing.keep_alive;
@@ -193,14 +193,17 @@ Task<ExchangeOutcome> Exchange::Run() {
   body_.remaining = framing.length;
   body_.done = framing.body == BodyKind::kNone;
   client_used_ = client_.head.size;
-  if (!pool_) co_return Local(503, "cluster " + cluster_.name + " has no endpoints");
+  if (!ctx_.clusters->HasEndpoints(cluster_, *state_)) {
+    co_return Local(503, "cluster " + cluster_.name + " has no endpoints");
+  }
 
   // The upstream head refers to the client's own field lines in the buffer.
   UpstreamHead params;
   params.target = decision_.target;
   params.host = route_.host_rewrite ? std::string_view(*route_.host_rewrite)
                 : !framing.host.empty() ? framing.host
-                                        : std::string_view(pool_->endpoint().source);
+                                        : cluster_.endpoints.empty() ? std::string_view(cluster_.name)
+                                        : std::string_view(cluster_.endpoints.front().source);
   params.client_address = client_.address;
   params.body = framing.body;
   params.length = framing.length;
@@ -220,6 +223,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   if (!body_.done) {
     if (framing.expect_continue) {  // the client waits for our go before sending its body
       RouteDeadline();
+      pool_ = ctx_.clusters->Choose(cluster_, *state_).pool;  // the lease keeps it alive
       if (Failure f = co_await Acquire(false); f != Failure::kNone) {
         co_return Local(lease_.error() == AcquireError::kOverflow ? 503 : 502,
                         absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
@@ -238,8 +242,19 @@ Task<ExchangeOutcome> Exchange::Run() {
   for (;;) {
     TryDeadline();
     response_started_ = false;
+    // The endpoint is picked right before the try (no suspension in between), so a pool that
+    // drained while the body was read or during a backoff is never used.
+    if (!lease_) {
+      pool_ = ctx_.clusters->Choose(cluster_, *state_, std::span<ConnPool* const>(tried_, retries_))
+                  .pool;
+    }
     failure = co_await Attempt();
     TryResult result = TryResult::kResponse;
+    if (ctx_.stopping) {  // worker shutdown aborted it: not the endpoint's fault, no retry
+      failure = Failure::kClient;
+      acquire_error_ = AcquireError::kNone;
+      break;
+    }
     if (failure == Failure::kNone) {
       result = TryResult::kResponse;
     } else if (acquire_error_ == AcquireError::kConnectFailed ||
@@ -267,12 +282,11 @@ Task<ExchangeOutcome> Exchange::Run() {
     } else {
       lease_.Release(false);
     }
-    tried_[retries_] = pool_;
+    client_.deadline.upstream = nullptr;  // that connection may now serve another request
+    tried_[retries_] = pool_;             // compared, never dereferenced
+    pool_ = nullptr;
     ++retries_;
     retry_slot_ = std::move(slot);
-    ClusterManager::Pick next =
-        ctx_.clusters->Choose(cluster_, std::span<ConnPool* const>(tried_, retries_));
-    if (next.pool) pool_ = next.pool;
     if (!co_await WaitBackoff()) co_return Fail(Failure::kClient);
   }
   client_.deadline.upstream = nullptr;

@@ -30,6 +30,7 @@ struct WorkerContext {
   ServerCounters server;
   std::shared_ptr<const Snapshot> snapshot;
   bool draining = false;  // answer with Connection: close and end keep-alive loops
+  bool stopping = false;  // worker shutdown: aborted requests are not retried or counted
   absl::flat_hash_set<DownstreamSession*> sessions;  // open client connections
 };
 

@@ -42,9 +42,10 @@ class Server : public ConfigTarget {
 
  private:
   EndpointRegistry registry_;
-  std::vector<std::unique_ptr<Worker>> workers_;
-  // Declared after the workers: stopped and destroyed before them (it posts to them).
+  // Stopped (Stop) before the workers stop, since it posts to them; destroyed after them, since
+  // a worker's shutdown may still report an outlier to it (a post to its stopped io_context).
   std::unique_ptr<EndpointMonitor> monitor_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   mutable std::mutex mu_;  // guards current_ and serialises Publish
   std::shared_ptr<const Snapshot> current_;
   bool started_ = false;

@@ -87,6 +87,7 @@ Worker::~Worker() {
   // handler is left.
   listener_.Close();
   acceptor_.reset();
+  ctx_.stopping = true;
   std::vector<DownstreamSession*> open(ctx_.sessions.begin(), ctx_.sessions.end());
   for (DownstreamSession* session : open) {
     if (ctx_.sessions.contains(session)) session->Abort();

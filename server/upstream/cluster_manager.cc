@@ -57,7 +57,6 @@ void ClusterManager::SetHosts(std::shared_ptr<const HostMap> hosts) {
 void ClusterManager::Reconcile() {
   absl::flat_hash_set<std::string> live;
   absl::flat_hash_set<std::string> available;
-  std::vector<ConnPool*> unavailable;
   applying_ = true;
   for (const ClusterInfo& cluster : snapshot_->clusters) {
     ClusterState& state = clusters_[cluster.name];  // counters from the first config naming it
@@ -80,25 +79,24 @@ void ClusterManager::Reconcile() {
         pool->SetSpec(cluster.pool);
         pool->Undrain();
       }
-      if (up[i]) {
-        available.insert(endpoint.key);
-      } else {
-        unavailable.push_back(pool);
-      }
+      if (up[i]) available.insert(endpoint.key);
     }
   }
   applying_ = false;
-  for (ConnPool* pool : unavailable) {
-    if (!available.contains(pool->endpoint().key)) pool->CloseIdle();
-  }
+  for (auto& [key, pool] : pools_) pool->SetAvailable(available.contains(key));
   for (auto& [key, pool] : pools_) {
     if (!live.contains(key) && !pool->draining()) pool->Drain();
   }
 }
 
-ClusterManager::Pick ClusterManager::Choose(const ClusterInfo& cluster,
-                                            std::span<ConnPool* const> tried) {
+ClusterManager::ClusterState& ClusterManager::State(const ClusterInfo& cluster) {
   ClusterState& state = clusters_[cluster.name];
+  if (!state.shared) state.shared = registry_->GetCluster(cluster.name);
+  return state;
+}
+
+ClusterManager::Pick ClusterManager::Choose(const ClusterInfo& cluster, ClusterState& state,
+                                            std::span<ConnPool* const> tried) {
   const std::vector<EndpointInfo>* endpoints = &cluster.endpoints;
   const std::vector<uint32_t>* available = nullptr;
   if (const HostSet* hosts = state.hosts.get(); hosts && !hosts->endpoints.empty()) {
@@ -147,9 +145,7 @@ ClusterManager::Pick ClusterManager::Choose(const ClusterInfo& cluster,
   return {pool, &state.counters};
 }
 
-BreakerSlot ClusterManager::AdmitRequest(const ClusterInfo& cluster) {
-  ClusterState& state = clusters_[cluster.name];
-  if (!state.shared) state.shared = registry_->GetCluster(cluster.name);
+BreakerSlot ClusterManager::AdmitRequest(const ClusterInfo& cluster, ClusterState& state) {
   state.budget.OnRequest(cluster.retry_budget.ratio);
   auto& requests = state.shared->requests;
   if (requests.fetch_add(1, std::memory_order_relaxed) >= cluster.breakers.max_requests) {
@@ -160,8 +156,7 @@ BreakerSlot ClusterManager::AdmitRequest(const ClusterInfo& cluster) {
   return BreakerSlot(&requests);
 }
 
-BreakerSlot ClusterManager::AdmitRetry(const ClusterInfo& cluster) {
-  ClusterState& state = clusters_[cluster.name];
+BreakerSlot ClusterManager::AdmitRetry(const ClusterInfo& cluster, ClusterState& state) {
   auto& retries = state.shared->retries;
   if (retries.fetch_add(1, std::memory_order_relaxed) >= cluster.breakers.max_retries) {
     retries.fetch_sub(1, std::memory_order_relaxed);
@@ -178,6 +173,14 @@ BreakerSlot ClusterManager::AdmitRetry(const ClusterInfo& cluster) {
   return slot;
 }
 
+namespace {
+// At the threshold, and again every `threshold` errors after it if the count was not reset (the
+// monitor resets it when it acts; a report it could not act on is repeated, but rarely).
+bool Reached(uint32_t n, uint32_t threshold) {
+  return threshold != 0 && n >= threshold && (n - threshold) % threshold == 0;
+}
+}  // namespace
+
 void ClusterManager::Observe(const ClusterInfo& cluster, ConnPool* pool, TryResult result,
                              int status) {
   EndpointShared& shared = pool->shared();
@@ -186,7 +189,7 @@ void ClusterManager::Observe(const ClusterInfo& cluster, ConnPool* pool, TryResu
   if (result == TryResult::kConnectFailure) {
     ++pool->counters.rq_5xx;
     uint32_t n = shared.consecutive_connect_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (outlier && sink_ && n == outlier->consecutive_connect_failures) {
+    if (outlier && sink_ && Reached(n, outlier->consecutive_connect_failures)) {
       sink_->ReportOutlier(cluster.name, pool->endpoint().key, OutlierKind::kConnectFailure);
     }
     return;
@@ -197,7 +200,7 @@ void ClusterManager::Observe(const ClusterInfo& cluster, ConnPool* pool, TryResu
   if (result != TryResult::kResponse || status >= 500) {
     ++pool->counters.rq_5xx;
     uint32_t n = shared.consecutive_5xx.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (outlier && sink_ && n == outlier->consecutive_5xx) {
+    if (outlier && sink_ && Reached(n, outlier->consecutive_5xx)) {
       sink_->ReportOutlier(cluster.name, pool->endpoint().key, OutlierKind::k5xx);
     }
   } else if (shared.consecutive_5xx.load(std::memory_order_relaxed) != 0) {

@@ -91,19 +91,43 @@ class ClusterManager {
   // Newer health, ejection or DNS results (older generations are ignored).
   void SetHosts(std::shared_ptr<const HostMap> hosts);
 
+  // This worker's state for one cluster (by name). Entries are never erased, so a request may
+  // keep the reference for its whole life: one lookup per request.
+  struct ClusterState {
+    ClusterCounters counters;
+    uint64_t next = 0;                      // round robin position
+    std::shared_ptr<const HostSet> hosts;   // null: the snapshot's endpoints, all available
+    std::shared_ptr<ClusterShared> shared;  // circuit breakers
+    RetryBudget budget;
+  };
+  ClusterState& State(const ClusterInfo& cluster);
+
   struct Pick {
     ConnPool* pool = nullptr;
     ClusterCounters* counters = nullptr;
   };
   // Picks an available endpoint of `cluster` by its LB policy, other than those in `tried` when
-  // there is one (retries). In panic mode (none available) it picks among all of them.
-  Pick Choose(const ClusterInfo& cluster, std::span<ConnPool* const> tried = {});
+  // there is one (retries; they do not advance round robin). In panic mode (none available) it
+  // picks among all of them. The pool stays valid until the caller next suspends, unless it
+  // holds a Lease or waits in Acquire (a drained, empty pool is deleted by the sweep).
+  Pick Choose(const ClusterInfo& cluster, ClusterState& state,
+              std::span<ConnPool* const> tried = {});
+  Pick Choose(const ClusterInfo& cluster, std::span<ConnPool* const> tried = {}) {
+    return Choose(cluster, State(cluster), tried);
+  }
+  bool HasEndpoints(const ClusterInfo& cluster, const ClusterState& state) const {
+    return state.hosts && !state.hosts->endpoints.empty() ? true : !cluster.endpoints.empty();
+  }
   ClusterCounters* Counters(const std::string& cluster) { return &clusters_[cluster].counters; }
 
   // A new request to `cluster`: an empty slot means max_requests is reached (circuit open).
-  BreakerSlot AdmitRequest(const ClusterInfo& cluster);
+  BreakerSlot AdmitRequest(const ClusterInfo& cluster, ClusterState& state);
+  BreakerSlot AdmitRequest(const ClusterInfo& cluster) {
+    return AdmitRequest(cluster, State(cluster));
+  }
   // A retry: needs the retry budget and a max_retries slot; refusals are counted.
-  BreakerSlot AdmitRetry(const ClusterInfo& cluster);
+  BreakerSlot AdmitRetry(const ClusterInfo& cluster, ClusterState& state);
+  BreakerSlot AdmitRetry(const ClusterInfo& cluster) { return AdmitRetry(cluster, State(cluster)); }
   // The outcome of one try on `pool`'s endpoint (outlier detection, per-endpoint counters).
   void Observe(const ClusterInfo& cluster, ConnPool* pool, TryResult result, int status);
   // Requests per backend of a weighted split.
@@ -122,13 +146,6 @@ class ClusterManager {
   void Collect(StatsSnapshot* out) const;
 
  private:
-  struct ClusterState {
-    ClusterCounters counters;
-    uint64_t next = 0;                      // round robin position
-    std::shared_ptr<const HostSet> hosts;   // null: the snapshot's endpoints, all available
-    std::shared_ptr<ClusterShared> shared;  // circuit breakers
-    RetryBudget budget;
-  };
   ConnPool* PoolFor(const EndpointInfo& endpoint, const PoolSpec& spec);
   void Reconcile();
 

@@ -160,7 +160,8 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
                        int64_t keep_alive_hint_ms) {
   bool under_limit = spec_.max_requests_per_connection == 0 ||
                      conn->requests < spec_.max_requests_per_connection;
-  if (reusable && under_limit && !draining_ && conn->buffer.empty() && !Unusable(*conn)) {
+  if (reusable && under_limit && !draining_ && available_ && conn->buffer.empty() &&
+      !Unusable(*conn)) {
     conn->buffer.ReleaseIfEmpty();
     if (!waiters_.empty()) {  // hand it over; it stays busy
       Waiter* waiter = waiters_.front();

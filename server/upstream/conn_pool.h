@@ -112,7 +112,12 @@ class ConnPool {
   // The endpoint left the config: close idle connections now, busy ones when released.
   void Drain();
   void Undrain() { draining_ = false; }
-  // The endpoint is unhealthy or ejected: close its idle connections (busy ones finish).
+  // The endpoint is unhealthy or ejected: close its idle connections now, busy ones when they
+  // come back (none is kept idle until it is available again).
+  void SetAvailable(bool available) {
+    available_ = available;
+    if (!available) CloseIdle();
+  }
   void CloseIdle();
   void SetSpec(const PoolSpec& spec) { spec_ = spec; }
 
@@ -159,6 +164,7 @@ class ConnPool {
   size_t waiting_ = 0;  // Acquire calls suspended in the queue (woken ones until they resume)
   size_t busy_ = 0;     // lent or connecting
   bool draining_ = false;
+  bool available_ = true;
 };
 
 }  // namespace rwproxy

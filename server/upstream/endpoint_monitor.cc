@@ -41,10 +41,14 @@ EndpointMonitor::EndpointMonitor(EndpointRegistry* registry, Publish publish)
 EndpointMonitor::~EndpointMonitor() { Stop(); }
 
 void EndpointMonitor::Stop() {
-  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(lifecycle_mu_);
+    if (stopping_) return;
+    stopping_ = true;  // later RunOnMonitor calls return at once
+  }
   dns_.join();  // lookups in flight finish; their results are dropped below
   asio::post(io_, [this] {
-    stopped_ = true;
+    stopped_ = true;  // the monitor thread's own view
     tick_.cancel();
     for (auto& [name, cluster] : clusters_) {
       for (auto& endpoint : cluster.endpoints) {
@@ -58,10 +62,14 @@ void EndpointMonitor::Stop() {
 
 template <typename F>
 auto EndpointMonitor::RunOnMonitor(F f) -> decltype(f()) {
-  if (!thread_.joinable()) return f();  // stopped: nothing else runs on its state
   std::promise<decltype(f())> done;
   auto result = done.get_future();
-  asio::post(io_, [&] { done.set_value(f()); });
+  {
+    // Posted before Stop posts its own task, so it runs first (one thread, FIFO).
+    std::lock_guard<std::mutex> lock(lifecycle_mu_);
+    if (stopping_) return decltype(f()){};
+    asio::post(io_, [&] { done.set_value(f()); });
+  }
   return result.get();
 }
 

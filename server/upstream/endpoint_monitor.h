@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,7 +44,8 @@ class EndpointMonitor : public OutlierSink {
   ~EndpointMonitor() override;
 
   // Reconciles with a new config and returns the host map for it (the caller publishes it along
-  // with the snapshot). Later changes go through `publish`.
+  // with the snapshot). Later changes go through `publish`. After Stop, Update, Status and
+  // Collect return empty results.
   std::shared_ptr<const HostMap> Update(std::shared_ptr<const Snapshot> snapshot);
   // From workers: an endpoint reached an outlier threshold. Posts; never blocks.
   void ReportOutlier(const std::string& cluster, const std::string& key, OutlierKind kind) override;
@@ -106,7 +108,9 @@ class EndpointMonitor : public OutlierSink {
   uint64_t generation_ = 0;
   uint64_t dns_generation_ = 0;
   bool changed_ = false;
-  bool stopped_ = false;
+  bool stopped_ = false;  // monitor thread only
+  std::mutex lifecycle_mu_;
+  bool stopping_ = false;  // guarded by lifecycle_mu_: no more RunOnMonitor posts
   std::thread thread_;
 };
 

@@ -1,5 +1,9 @@
 #include "server/upstream/health_checker.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "absl/strings/str_cat.h"
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/co_spawn.hpp"
@@ -92,6 +96,31 @@ asio::awaitable<boost::system::error_code> HealthChecker::ReadMore() {
 }
 
 asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
+  // A kept-alive connection the endpoint closed meanwhile (its keep-alive timeout may be shorter
+  // than the interval) is not a failed check: look first, and if it still fails before any
+  // answer byte, try once more on a fresh connection.
+  if (socket_.is_open() && PeerClosed()) Close();
+  const bool reused = socket_.is_open();
+  Result result = co_await ExchangeOnce();
+  if (!result.ok && result.nothing_received && reused && !timed_out_ && !stopped_) {
+    Close();
+    result = co_await ExchangeOnce();
+  }
+  co_return result;
+}
+
+bool HealthChecker::PeerClosed() {
+  char byte;
+  ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));  // EOF, stray bytes or error
+}
+
+void HealthChecker::Close() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+asio::awaitable<HealthChecker::Result> HealthChecker::ExchangeOnce() {
   if (!socket_.is_open()) {
     buffer_.clear();
     auto [ec] = co_await socket_.async_connect(address_, kTuple);
@@ -101,14 +130,15 @@ asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
     socket_.non_blocking(true, ignored);  // ReadMore reads without blocking
   }
   if (auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(request_), kTuple); ec) {
-    co_return Result{false, absl::StrCat("write: ", ec.message())};
+    co_return Result{false, absl::StrCat("write: ", ec.message()), true};
   }
   size_t scanned = 0;
   size_t end = 0;
   while ((end = buffer_.empty() ? 0 : FindHeadEnd(buffer_, &scanned)) == 0) {
     if (buffer_.size() > kMaxHeadSize) co_return Result{false, "response head too large"};
-    if (auto ec = co_await ReadMore())
-      co_return Result{false, absl::StrCat("read: ", ec.message())};
+    if (auto ec = co_await ReadMore()) {
+      co_return Result{false, absl::StrCat("read: ", ec.message()), buffer_.empty()};
+    }
   }
   MessageHead head;
   ParseError parse_error;

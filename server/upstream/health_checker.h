@@ -45,9 +45,13 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
   struct Result {
     bool ok = false;
     std::string detail;
+    bool nothing_received = false;  // the send or read failed before any answer byte
   };
   boost::asio::awaitable<void> Run();
   boost::asio::awaitable<Result> Exchange();
+  boost::asio::awaitable<Result> ExchangeOnce();
+  bool PeerClosed();
+  void Close();
   // Reads more of the answer: waits for readability (no speculative read that finds nothing).
   boost::asio::awaitable<boost::system::error_code> ReadMore();
 

@@ -11,8 +11,9 @@ bool MayRetry(const RetrySpec& spec, TryResult result, int status, bool idempote
       return (on & (kRetryConnectFailure | kRetry5xx)) != 0;
     case TryResult::kReset:
       return (on & (kRetryReset | kRetry5xx)) != 0;
-    case TryResult::kPerTryTimeout:
-      return (on & (kRetryReset | kRetryGatewayError | kRetry5xx)) != 0;
+    case TryResult::kPerTryTimeout:  // delivered and maybe being acted upon: idempotent only
+      return (idempotent || spec.non_idempotent) &&
+             (on & (kRetryReset | kRetryGatewayError | kRetry5xx)) != 0;
     case TryResult::kResponse:
       break;
   }

@@ -5,8 +5,9 @@
 //   gateway-error    the upstream answered 502, 503 or 504
 //   retriable-status-codes  the upstream answered one of status_codes
 //   5xx              any 5xx answer, a connect failure, a reset or a per-try timeout
-// A per-try timeout is retried under reset, gateway-error and 5xx. Answers (5xx, gateway-error,
-// status codes) are retried only for idempotent methods unless non_idempotent is set; every
+// A per-try timeout is retried under reset, gateway-error and 5xx. Per-try timeouts and answers
+// (5xx, gateway-error, status codes) are retried only for idempotent methods unless
+// non_idempotent is set (the request reached the upstream, which may be acting on it); every
 // retry also needs a replayable request (no body, or a body still buffered), which the exchange
 // checks.
 //
@@ -34,8 +35,9 @@ bool MayRetry(const RetrySpec& spec, TryResult result, int status, bool idempote
 absl::Duration Backoff(const RetrySpec& spec, int retry, uint64_t random);
 
 // Retries may add at most `ratio` of the requests, plus `min_per_second` per second (this
-// worker's share of the cluster's min_per_second). Each request earns `ratio` of a retry; each
-// retry spends one. Enforced per worker, so the proxy-wide total stays within the same bound.
+// worker's share of the cluster's min_per_second, refilled continuously). Each request earns
+// `ratio` of a retry; each retry spends one. Enforced per worker, so the proxy-wide total stays
+// within the same bound.
 class RetryBudget {
  public:
   using Clock = std::chrono::steady_clock;
@@ -49,12 +51,16 @@ class RetryBudget {
       credit_ -= 1.0;
       return true;
     }
-    if (now >= window_end_) {  // a new second: its floor of retries
-      window_end_ = now + std::chrono::seconds(1);
-      // A share below one retry (min_per_second split over many workers) carries over, so
-      // that it adds up to whole retries; it never accumulates beyond one second's worth.
-      floor_ = std::min(floor_ + min_per_second, std::max(min_per_second, 1.0));
+    // The floor refills continuously at min_per_second (this worker's share), up to one
+    // second's worth but at least one retry, so that a share below one adds up to whole retries.
+    const double cap = min_per_second > 0 ? std::max(min_per_second, 1.0) : 0.0;
+    if (refilled_ == Clock::time_point{}) {
+      floor_ = cap;
+    } else {
+      floor_ += min_per_second * std::chrono::duration<double>(now - refilled_).count();
     }
+    floor_ = std::min(floor_, cap);
+    refilled_ = now;
     if (floor_ >= 1.0) {
       floor_ -= 1.0;
       return true;
@@ -66,7 +72,7 @@ class RetryBudget {
   static constexpr double kMaxCredit = 1000;  // no unbounded hoard after a quiet stretch
   double credit_ = 0;
   double floor_ = 0;
-  Clock::time_point window_end_{};
+  Clock::time_point refilled_{};
 };
 
 }  // namespace rwproxy

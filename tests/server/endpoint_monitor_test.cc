@@ -44,6 +44,7 @@ class TinyServer {
   }
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
   std::atomic<int> status{200};
+  std::atomic<bool> close_after_reply{false};  // a keep-alive timeout shorter than the interval
 
  private:
   void Serve(tcp::socket& socket) {
@@ -57,6 +58,10 @@ class TinyServer {
           "HTTP/1.1 " + std::to_string(status.load()) + " X\r\nContent-Length: 2\r\n\r\nok";
       asio::write(socket, asio::buffer(reply), ec);
       if (ec) return;
+      if (close_after_reply) {
+        socket.shutdown(tcp::socket::shutdown_both, ec);
+        return;
+      }
     }
   }
   asio::io_context io_;
@@ -218,6 +223,38 @@ TEST_F(EndpointMonitorTest, ActiveChecksMarkUnhealthyAndHealthyAgain) {
   EXPECT_GE(stats.clusters["app"]["health_check_failure"], 2u);
   EXPECT_GE(stats.clusters["app"]["health_check_success"], 2u);
   EXPECT_EQ(stats.clusters["app"]["endpoints_healthy"], 1u);
+}
+
+TEST_F(EndpointMonitorTest, AKeptAliveCheckConnectionTheEndpointClosedIsNotAFailure) {
+  TinyServer server;
+  server.close_after_reply = true;  // every check finds its kept-alive connection closed
+  monitor_.Update(Make({server.port()}, [](ClusterSpec* c) {
+    HealthCheckSpec check;
+    check.path = "/healthz";
+    check.interval = absl::Milliseconds(50);
+    check.timeout = absl::Milliseconds(50);
+    check.unhealthy_threshold = 1;
+    check.healthy_threshold = 2;
+    c->health_check = check;
+  }));
+  server.status = 503;
+  ASSERT_TRUE(WaitAvailable(0));
+  server.status = 200;
+  ASSERT_TRUE(WaitAvailable(1));  // needs 2 successes in a row: none may fail on a stale socket
+  StatsSnapshot before;
+  monitor_.Collect(&before);
+  std::unique_lock<std::mutex> lock(mu_);
+  // Stays healthy over several more checks.
+  EXPECT_FALSE(cv_.wait_for(lock, std::chrono::milliseconds(600),
+                            [&] { return latest_->clusters.at("app")->available.empty(); }));
+  lock.unlock();
+  StatsSnapshot after;
+  monitor_.Collect(&after);
+  EXPECT_GE(after.clusters["app"]["health_check_success"] -
+                before.clusters["app"]["health_check_success"],
+            3u);
+  EXPECT_EQ(after.clusters["app"]["health_check_failure"],
+            before.clusters["app"]["health_check_failure"]);
 }
 
 }  // namespace

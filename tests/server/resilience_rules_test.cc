@@ -39,6 +39,7 @@ TEST(RetryRulesTest, MayRetryFollowsTheDocumentedTable) {
       {"reset under reset (POST too)", kRetryReset, TryResult::kReset, 0, false, true},
       {"reset under gateway-error", kRetryGatewayError, TryResult::kReset, 0, true, false},
       {"per-try timeout under reset", kRetryReset, TryResult::kPerTryTimeout, 0, true, true},
+      {"per-try timeout of a POST", kRetryReset, TryResult::kPerTryTimeout, 0, false, false},
       {"per-try timeout under gateway-error", kRetryGatewayError, TryResult::kPerTryTimeout, 0,
        true, true},
       {"per-try timeout under connect-failure", kRetryConnectFailure, TryResult::kPerTryTimeout, 0,
@@ -100,18 +101,22 @@ TEST(RetryBudgetTest, RetriesStayWithinRatioPlusFloor) {
   EXPECT_GE(retries, kRequests * 0.2 - 1);
 }
 
-TEST(RetryBudgetTest, FloorRefillsEachSecondWithoutRequests) {
+TEST(RetryBudgetTest, FloorRefillsContinuouslyUpToOneSecondsWorth) {
   RetryBudget budget;
   const auto t0 = Clock::now();
-  int first = 0;
-  while (budget.TryTake(t0, 3.0)) ++first;
-  EXPECT_EQ(first, 3);
-  EXPECT_FALSE(budget.TryTake(t0 + std::chrono::milliseconds(500), 3.0));
-  EXPECT_TRUE(budget.TryTake(t0 + std::chrono::milliseconds(1001), 3.0));
+  auto take_all = [&](std::chrono::milliseconds at) {
+    int n = 0;
+    while (n < 100 && budget.TryTake(t0 + at, 3.0)) ++n;
+    return n;
+  };
+  EXPECT_EQ(take_all(std::chrono::milliseconds(0)), 3);
+  EXPECT_EQ(take_all(std::chrono::milliseconds(500)), 1);    // 1.5 earned
+  EXPECT_EQ(take_all(std::chrono::milliseconds(10000)), 3);  // capped at one second's worth
 }
 
 TEST(RetryBudgetTest, AFractionalFloorShareAddsUpAcrossSeconds) {
-  // min_per_second 1 over 2 workers: half a retry per worker per second, one every 2 s.
+  // min_per_second 1 over 2 workers: half a retry per worker per second; one at once, then one
+  // every 2 s.
   RetryBudget budget;
   const auto t0 = Clock::now();
   int retries = 0;
