@@ -42,6 +42,7 @@ void StatsSnapshot::Merge(const StatsSnapshot& other) {
   for (const auto& [name, map] : other.listeners) MergeMap(map, &listeners[name]);
   MergeMap(other.server, &server);
   for (const auto& [name, map] : other.route_backends) MergeMap(map, &route_backends[name]);
+  for (const auto& [name, map] : other.routes) MergeMap(map, &routes[name]);
   for (const auto& [name, map] : other.endpoints) MergeMap(map, &endpoints[name]);
   config_version = std::max(config_version, other.config_version);
 }

@@ -67,6 +67,8 @@ struct StatsSnapshot {
   CounterMap server;
   // Requests per route per backend, for routes with a weighted split: route -> cluster -> count.
   std::map<std::string, CounterMap> route_backends;
+  // Per route (by name): rq_total (requests that matched it).
+  std::map<std::string, CounterMap> routes;
   // Per endpoint ("10.0.0.5:8080"), summed over workers: pool figures and EndpointCounters.
   std::map<std::string, CounterMap> endpoints;
 
