@@ -108,6 +108,12 @@ grpc::Status ControlClient::GetClusters(v1::GetClustersResponse* response) {
   return stub_->GetClusters(&context, v1::GetClustersRequest(), response);
 }
 
+grpc::Status ControlClient::GetServerInfo(v1::GetServerInfoResponse* response) {
+  grpc::ClientContext context;
+  Prepare(&context, options_.timeout);
+  return stub_->GetServerInfo(&context, v1::GetServerInfoRequest(), response);
+}
+
 grpc::Status ControlClient::Watch(absl::Duration timeout, bool wait_for_ready,
                                   const std::function<bool(const v1::VersionEvent&)>& on_event) {
   grpc::ClientContext context;

@@ -45,6 +45,7 @@ class ControlClient {
   grpc::Status Explain(const v1::ExplainRequest& request, v1::ExplainResponse* response);
   grpc::Status GetStats(v1::GetStatsResponse* response);
   grpc::Status GetClusters(v1::GetClustersResponse* response);
+  grpc::Status GetServerInfo(v1::GetServerInfoResponse* response);
 
   // Streams version events to `on_event` until it returns false (the stream is then cancelled
   // and OK returned), the stream ends or `timeout` passes (DEADLINE_EXCEEDED; InfiniteDuration

@@ -3,7 +3,8 @@
 // the Command whose subcommand was given.
 //
 // Output convention: results go to stdout, errors and violations to stderr; a fleet push (several
-// servers) prints its per-target report on stdout. Exit codes: see cli/output.h.
+// servers) prints its per-target report on stdout, as does `-o json` on apply and rollback (one
+// JSON object per target). Exit codes: see cli/output.h.
 //
 // Ownership: main() owns the CLI::App and the Commands; each Command's `run` owns the storage of
 // its flags. Thread-safety: main thread only (fleet push starts its own threads internally).
@@ -50,10 +51,11 @@ struct Command {
   std::function<int(const Globals&)> run;
 };
 
-void AddApplyCommands(CLI::App* app, std::vector<Command>* out);   // apply, rollback
-void AddConfigCommands(CLI::App* app, std::vector<Command>* out);  // validate, get, diff
-void AddInspectCommands(CLI::App* app,
-                        std::vector<Command>* out);  // history, watch, explain, stats
+void AddApplyCommands(CLI::App* app, std::vector<Command>* out);  // apply, rollback
+void AddConfigCommands(CLI::App* app,
+                       std::vector<Command>* out);  // validate, get, get routes, diff
+void AddInspectCommands(CLI::App* app, std::vector<Command>* out);  // history, watch, explain
+void AddServerCommands(CLI::App* app, std::vector<Command>* out);   // stats, version
 // `get clusters`, a subcommand of `get`: its Command must come before get's in *out (main runs
 // the first parsed one, and `get` counts as parsed too).
 void AddGetClustersCommand(CLI::App* get, std::vector<Command>* out);

@@ -1,7 +1,9 @@
 // rwctl apply, rwctl rollback: change the live config on one or several servers.
+#include <iostream>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/targets.h"
@@ -17,6 +19,7 @@ struct ApplyFlags {
   uint64_t expect_version = 0;
   const CLI::Option* expect_option = nullptr;
   std::string description;
+  std::string output;
 };
 
 struct RollbackFlags {
@@ -24,6 +27,7 @@ struct RollbackFlags {
   uint64_t expect_version = 0;
   const CLI::Option* expect_option = nullptr;
   std::string description;
+  std::string output;
 };
 
 std::string Plural(size_t n, const char* noun) {
@@ -44,6 +48,43 @@ TargetResult ToResult(const grpc::Status& status, const std::vector<v1::FieldVio
   return result;
 }
 
+// One target's outcome as one JSON line (-o json):
+// {"target":A,"version":N,"changed":B,"content_hash":H[,"dry_run":true]
+//  [,"error":TEXT,"code":NAME[,"violations":[LINE,...]]]}
+std::string TargetJson(const std::string& target, const grpc::Status& status,
+                       const v1::ApplyResponse& response, const TargetResult& result,
+                       bool dry_run) {
+  std::string line =
+      absl::StrCat("{\"target\":", JsonQuote(target), ",\"version\":", response.version(),
+                   ",\"changed\":", response.changed() ? "true" : "false",
+                   ",\"content_hash\":", JsonQuote(response.content_hash()));
+  if (dry_run) absl::StrAppend(&line, ",\"dry_run\":true");
+  if (!status.ok()) {
+    std::string error = result.summary;
+    if (error.starts_with("error: ")) error.erase(0, 7);
+    absl::StrAppend(&line, ",\"error\":", JsonQuote(error),
+                    ",\"code\":", JsonQuote(StatusCodeName(status.error_code())));
+    if (!result.details.empty()) {
+      std::vector<std::string> quoted;
+      for (const auto& detail : result.details) quoted.push_back(JsonQuote(detail));
+      absl::StrAppend(&line, ",\"violations\":[", absl::StrJoin(quoted, ","), "]");
+    }
+  }
+  return line + "}";
+}
+
+// -o json: one line per target, in order, all on stdout; the exit code as for text.
+int PrintTargetJson(const std::vector<std::string>& json,
+                    const std::vector<TargetResult>& results) {
+  std::vector<int> codes;
+  for (size_t i = 0; i < json.size(); ++i) {
+    std::cout << json[i] << "\n";
+    codes.push_back(results[i].exit_code);
+  }
+  std::cout.flush();
+  return CombineExitCodes(codes);
+}
+
 int RunApply(const ApplyFlags& flags, const Globals& globals) {
   if (flags.file.empty() == flags.file_flag.empty()) {
     return Fail("apply: give the config as FILE or -f FILE (- for stdin), exactly once",
@@ -60,6 +101,7 @@ int RunApply(const ApplyFlags& flags, const Globals& globals) {
   request.set_description(flags.description);
 
   std::vector<TargetResult> results(globals.servers.size());
+  std::vector<std::string> json(globals.servers.size());
   RunPerTarget(globals.servers.size(), kMaxParallelTargets, [&](size_t i) {
     ControlClient client(globals.ForServer(i));
     v1::ApplyResponse response;
@@ -77,7 +119,9 @@ int RunApply(const ApplyFlags& flags, const Globals& globals) {
     } else {
       results[i].summary = absl::StrCat("unchanged, version ", response.version());
     }
+    json[i] = TargetJson(globals.servers[i], status, response, results[i], flags.dry_run);
   });
+  if (flags.output == "json") return PrintTargetJson(json, results);
   return PrintTargetResults(globals.servers, results);
 }
 
@@ -88,6 +132,7 @@ int RunRollback(const RollbackFlags& flags, const Globals& globals) {
   // Empty: the server records "rollback to version N".
   request.set_description(flags.description);
   std::vector<TargetResult> results(globals.servers.size());
+  std::vector<std::string> json(globals.servers.size());
   RunPerTarget(globals.servers.size(), kMaxParallelTargets, [&](size_t i) {
     ControlClient client(globals.ForServer(i));
     v1::ApplyResponse response;
@@ -102,7 +147,9 @@ int RunRollback(const RollbackFlags& flags, const Globals& globals) {
       results[i].summary = absl::StrCat("unchanged, version ", response.version(),
                                         " already has the content of version ", flags.version);
     }
+    json[i] = TargetJson(globals.servers[i], status, response, results[i], false);
   });
+  if (flags.output == "json") return PrintTargetJson(json, results);
   return PrintTargetResults(globals.servers, results);
 }
 
@@ -121,6 +168,7 @@ void AddApplyCommands(CLI::App* app, std::vector<Command>* out) {
       apply->add_option("--expect-version", apply_flags->expect_version,
                         "apply only if the live version is N (else exit 1)");
   apply->add_option("-m,--message", apply_flags->description, "description kept in history");
+  AddOutputFlag(apply, &apply_flags->output, {"text", "json"});
   out->push_back(
       {apply, true, [apply_flags](const Globals& g) { return RunApply(*apply_flags, g); }});
 
@@ -133,6 +181,7 @@ void AddApplyCommands(CLI::App* app, std::vector<Command>* out) {
       rollback->add_option("--expect-version", rollback_flags->expect_version,
                            "roll back only if the live version is N (else exit 1)");
   rollback->add_option("-m,--message", rollback_flags->description, "description kept in history");
+  AddOutputFlag(rollback, &rollback_flags->output, {"text", "json"});
   out->push_back({rollback, true,
                   [rollback_flags](const Globals& g) { return RunRollback(*rollback_flags, g); }});
 }

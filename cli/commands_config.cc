@@ -1,5 +1,5 @@
-// rwctl validate, rwctl get, rwctl diff: check a config file, show the live config, compare.
-// (`rwctl get clusters` is in commands_inspect.cc.)
+// rwctl validate, rwctl get, rwctl get routes, rwctl diff: check a config file, show the live
+// config or its routes, compare. (`rwctl get clusters` is in commands_inspect.cc.)
 #include <iostream>
 #include <memory>
 
@@ -8,6 +8,7 @@
 #include "cli/diff.h"
 #include "cli/offline.h"
 #include "cli/output.h"
+#include "cli/routes_table.h"
 #include "cli/violations.h"
 
 namespace rwproxy::cli {
@@ -19,6 +20,10 @@ struct ValidateFlags {
 };
 
 struct GetFlags {
+  std::string output;
+};
+
+struct GetRoutesFlags {
   std::string output;
 };
 
@@ -73,13 +78,31 @@ int RunGet(const GetFlags& flags, const Globals& globals) {
   return kExitOk;
 }
 
-int RunDiff(const DiffFlags& flags, const Globals& globals) {
-  std::optional<LocalConfig> local = LoadLocalConfig(flags.file);
-  if (!local) return kExitRejected;
+int RunGetRoutes(const GetRoutesFlags& flags, const Globals& globals) {
   ControlClient client(globals.ForServer(0));
   v1::GetConfigResponse response;
   grpc::Status status = client.GetConfig(&response);
   if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
+  if (flags.output == "json") {
+    std::cout << RoutesJson(response);
+  } else if (flags.output == "yaml") {
+    std::cout << RoutesYaml(response);
+  } else {
+    std::cout << RoutesTable(response.config());
+  }
+  return kExitOk;
+}
+
+// Exit 0 same, 1 different; every error is kExitError (or usage/unreachable), never 1.
+int RunDiff(const DiffFlags& flags, const Globals& globals) {
+  std::optional<LocalConfig> local = LoadLocalConfig(flags.file);
+  if (!local) return kExitError;
+  ControlClient client(globals.ForServer(0));
+  v1::GetConfigResponse response;
+  grpc::Status status = client.GetConfig(&response);
+  if (!status.ok()) {
+    return Fail(DescribeError(status), ComparisonExitCode(ExitCodeFor(status.error_code())));
+  }
   std::string diff =
       UnifiedDiff(yaml::ToYaml(response.config()), yaml::ToYaml(local->config),
                   absl::StrCat("live (version ", response.version(), ")"), local->name);
@@ -103,15 +126,23 @@ void AddConfigCommands(CLI::App* app, std::vector<Command>* out) {
   auto get_flags = std::make_shared<GetFlags>();
   CLI::App* get = app->add_subcommand(
       "get",
-      "print the live config (yaml: `rwctl get | rwctl apply -` is a no-op); `get clusters`: "
-      "endpoint health");
+      "print the live config (yaml: `rwctl get | rwctl apply -` is a no-op); `get routes`: a "
+      "table of the routes; `get clusters`: endpoint health");
   AddOutputFlag(get, &get_flags->output, {"yaml", "json"});
   AddGetClustersCommand(get, out);
+  auto routes_flags = std::make_shared<GetRoutesFlags>();
+  CLI::App* routes = get->add_subcommand(
+      "routes",
+      "print the live routes in match order: name, match, methods/headers, rewrite, action "
+      "(cluster, weighted split, redirect, respond), timeout, retry");
+  AddOutputFlag(routes, &routes_flags->output, {"text", "json", "yaml"});
+  out->push_back(
+      {routes, false, [routes_flags](const Globals& g) { return RunGetRoutes(*routes_flags, g); }});
   out->push_back({get, false, [get_flags](const Globals& g) { return RunGet(*get_flags, g); }});
 
   auto diff_flags = std::make_shared<DiffFlags>();
   CLI::App* diff = app->add_subcommand(
-      "diff", "unified diff of the live config against a file (exit 0 same, 1 different)");
+      "diff", "unified diff of the live config against a file (exit 0 same, 1 different, 4 error)");
   diff->add_option("FILE", diff_flags->file, "routes.yaml, or - for stdin")->required();
   out->push_back({diff, false, [diff_flags](const Globals& g) { return RunDiff(*diff_flags, g); }});
 }

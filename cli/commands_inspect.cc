@@ -1,6 +1,6 @@
-// rwctl history, watch, explain, stats, get clusters: read-only views of a server.
+// rwctl history, watch, explain, get clusters: read-only views of a server. (stats and version
+// are in commands_server.cc.)
 #include <iostream>
-#include <map>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/clusters_table.h"
 #include "cli/commands.h"
+#include "cli/message_yaml.h"
 #include "cli/output.h"
 
 namespace rwproxy::cli {
@@ -31,18 +32,27 @@ struct ExplainFlags {
   std::string output;
 };
 
-struct StatsFlags {
-  std::string output;
-};
-
 struct ClustersFlags {
   std::string output;
 };
 
+std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
+
+// VERSION APPLIED HASH SOURCE PEER DESCRIPTION; fixed widths, so that `watch` lines (printed one
+// at a time) line up with `history`.
+std::string VersionColumns(const std::string& version, const std::string& applied,
+                           const std::string& hash, const std::string& source,
+                           const std::string& peer, const std::string& description) {
+  std::string line = absl::StrFormat("%-8s  %-20s  %-16s  %-8s  %-22s  %s", version, applied, hash,
+                                     source, peer, description);
+  line.erase(line.find_last_not_of(' ') + 1);
+  return line;
+}
+
 std::string VersionLine(const v1::VersionInfo& info) {
-  return absl::StrFormat("%-8d  %-20s  %-16s  %s", info.version(),
-                         FormatUnixMs(info.applied_unix_ms()), info.content_hash(),
-                         info.description());
+  return VersionColumns(absl::StrCat(info.version()), FormatUnixMs(info.applied_unix_ms()),
+                        OrDash(info.content_hash()), OrDash(info.source()), OrDash(info.peer()),
+                        info.description());
 }
 
 int RunHistory(const HistoryFlags& flags, const Globals& globals) {
@@ -54,8 +64,8 @@ int RunHistory(const HistoryFlags& flags, const Globals& globals) {
     std::cout << ToJson(response) << "\n";
     return kExitOk;
   }
-  std::cout << absl::StrFormat("%-8s  %-20s  %-16s  %s\n", "VERSION", "APPLIED (UTC)", "HASH",
-                               "DESCRIPTION");
+  std::cout << VersionColumns("VERSION", "APPLIED (UTC)", "HASH", "SOURCE", "PEER", "DESCRIPTION")
+            << "\n";
   for (const auto& info : response.versions()) std::cout << VersionLine(info) << "\n";
   return kExitOk;
 }
@@ -138,39 +148,15 @@ int RunExplain(const ExplainFlags& flags, const Globals& globals) {
   ControlClient client(globals.ForServer(0));
   v1::ExplainResponse response;
   grpc::Status status = client.Explain(request, &response);
-  if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
+  if (!status.ok()) {  // never 1, which means "no match"
+    return Fail(DescribeError(status), ComparisonExitCode(ExitCodeFor(status.error_code())));
+  }
   if (flags.output == "json") {
     std::cout << ToJson(response) << "\n";
   } else {
     PrintExplain(response);
   }
   return response.matched() ? kExitOk : kExitRejected;
-}
-
-int RunStats(const StatsFlags& flags, const Globals& globals) {
-  ControlClient client(globals.ForServer(0));
-  v1::GetStatsResponse response;
-  grpc::Status status = client.GetStats(&response);
-  if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
-  if (flags.output == "json") {
-    std::cout << ToJson(response) << "\n";
-    return kExitOk;
-  }
-  std::map<std::string, uint64_t> lines;  // sorted
-  for (const auto& [name, value] : response.server()) lines["server." + name] = value;
-  for (const auto& cluster : response.clusters()) {
-    for (const auto& [name, value] : cluster.counters()) {
-      lines[absl::StrCat("cluster.", cluster.name(), ".", name)] = value;
-    }
-  }
-  for (const auto& listener : response.listeners()) {
-    for (const auto& [name, value] : listener.counters()) {
-      lines[absl::StrCat("listener.", listener.name(), ".", name)] = value;
-    }
-  }
-  std::cout << "config version " << response.version() << "\n";
-  for (const auto& [name, value] : lines) std::cout << name << ": " << value << "\n";
-  return kExitOk;
 }
 
 int RunClusters(const ClustersFlags& flags, const Globals& globals) {
@@ -180,6 +166,8 @@ int RunClusters(const ClustersFlags& flags, const Globals& globals) {
   if (!status.ok()) return Fail(DescribeError(status), ExitCodeFor(status.error_code()));
   if (flags.output == "json") {
     std::cout << ToJson(response) << "\n";
+  } else if (flags.output == "yaml") {
+    std::cout << MessageToYaml(response);
   } else {
     std::cout << ClustersTable(response);
   }
@@ -194,13 +182,16 @@ void AddGetClustersCommand(CLI::App* get, std::vector<Command>* out) {
       "clusters",
       "print every cluster and endpoint: health (healthy|unhealthy|ejected), since when and "
       "why, connections and request counters");
-  AddOutputFlag(clusters, &flags->output, {"text", "json"});
+  AddOutputFlag(clusters, &flags->output, {"text", "json", "yaml"});
   out->push_back({clusters, false, [flags](const Globals& g) { return RunClusters(*flags, g); }});
 }
 
 void AddInspectCommands(CLI::App* app, std::vector<Command>* out) {
   auto history_flags = std::make_shared<HistoryFlags>();
-  CLI::App* history = app->add_subcommand("history", "list config versions, newest first");
+  CLI::App* history =
+      app->add_subcommand("history",
+                          "list config versions, newest first: version, time applied, hash, source "
+                          "(boot|file|api|rollback), peer (the API caller's address), description");
   history->add_option("--limit", history_flags->limit, "at most N versions (0: server default)");
   AddOutputFlag(history, &history_flags->output, {"text", "json"});
   out->push_back({history, false,
@@ -219,7 +210,9 @@ void AddInspectCommands(CLI::App* app, std::vector<Command>* out) {
 
   auto explain_flags = std::make_shared<ExplainFlags>();
   CLI::App* explain = app->add_subcommand(
-      "explain", "show which route a request would take on the live config (exit 1: no match)");
+      "explain",
+      "show which route a request would take on the live config (exit 0 match, 1 no match, 4 "
+      "error)");
   explain->add_option("METHOD", explain_flags->method, "GET, POST, ...")->required();
   explain->add_option("PATH", explain_flags->path, "/api/users/7?x=1")->required();
   explain->add_option("-H,--header", explain_flags->headers, "'name: value' (repeatable)")
@@ -227,12 +220,6 @@ void AddInspectCommands(CLI::App* app, std::vector<Command>* out) {
   AddOutputFlag(explain, &explain_flags->output, {"text", "json"});
   out->push_back({explain, false,
                   [explain_flags](const Globals& g) { return RunExplain(*explain_flags, g); }});
-
-  auto stats_flags = std::make_shared<StatsFlags>();
-  CLI::App* stats = app->add_subcommand("stats", "print the proxy's counters");
-  AddOutputFlag(stats, &stats_flags->output, {"text", "json"});
-  out->push_back(
-      {stats, false, [stats_flags](const Globals& g) { return RunStats(*stats_flags, g); }});
 }
 
 }  // namespace rwproxy::cli

@@ -3,7 +3,8 @@
 // Exit codes (also printed by --help; see cli/output.h):
 //   0 ok; 1 config rejected / failed precondition / not found / other server error (diff: files
 //   differ; explain: no route matches); 2 usage; 3 server unreachable, timed out or not
-//   authorized (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED).
+//   authorized (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED); 4 diff and
+//   explain only: any other error (bad YAML, a server error), never confused with 1.
 #include <cstdlib>
 #include <iostream>
 
@@ -57,6 +58,7 @@ int Main(int argc, char** argv) {
   AddApplyCommands(&app, &commands);
   AddConfigCommands(&app, &commands);
   AddInspectCommands(&app, &commands);
+  AddServerCommands(&app, &commands);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -11,14 +12,16 @@ namespace rwproxy::cli {
 
 const char kExitCodeHelp[] =
     "Exit codes:\n"
-    "  0  success (diff: no difference)\n"
+    "  0  success (diff: no difference; explain: a route matches)\n"
     "  1  config rejected, failed precondition (stale --expect-version), not found, other server\n"
     "     error; diff: live config differs from the file; explain: no route matches\n"
     "  2  usage error\n"
     "  3  server unreachable, timed out or not authorized\n"
     "     (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED)\n"
+    "  4  diff, explain: any other error (bad or unreadable YAML, an error from the server)\n"
     "Server: --server, else $RWCTL_SERVER, else 127.0.0.1:15010. Token: --token-file, else\n"
-    "$RWCTL_TOKEN. -o json prints proto3 JSON with proto field names and all fields.";
+    "$RWCTL_TOKEN. -o json prints a response in proto3 JSON (proto field names, all fields);\n"
+    "apply, rollback, version, get routes and stats --watch print objects of their own.";
 
 int ExitCodeFor(grpc::StatusCode code) {
   switch (code) {
@@ -32,6 +35,10 @@ int ExitCodeFor(grpc::StatusCode code) {
     default:
       return kExitRejected;
   }
+}
+
+int ComparisonExitCode(int exit_code) {
+  return exit_code == kExitRejected ? kExitError : exit_code;
 }
 
 int CombineExitCodes(const std::vector<int>& codes) {
@@ -98,6 +105,37 @@ std::string ToJson(const google::protobuf::Message& message, bool multiline) {
   std::string out;
   if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
   if (multiline && !out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string JsonQuote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
   return out;
 }
 

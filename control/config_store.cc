@@ -11,6 +11,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/log/log.h"
 
 namespace rwproxy::control {
 namespace {
@@ -24,6 +25,18 @@ std::string DeterministicBytes(const config::v1::Config& config) {
     config.SerializeToCodedStream(&coded);
   }
   return out;
+}
+
+// One info line per apply that went through (dry runs are not logged), e.g.
+//   applied version 7 (hash 0123456789abcdef, source api, peer ipv4:127.0.0.1:5555, description "")
+void LogApplied(bool changed, uint64_t version, const std::string& hash,
+                const ApplyOptions& options) {
+  std::string line = absl::StrCat(changed ? "applied version " : "no change, live version ",
+                                  version, " (hash ", hash);
+  if (!options.source.empty()) absl::StrAppend(&line, ", source ", options.source);
+  if (!options.peer.empty()) absl::StrAppend(&line, ", peer ", options.peer);
+  absl::StrAppend(&line, ", description \"", options.description, "\")");
+  log::Info("control", line);
 }
 
 }  // namespace
@@ -123,6 +136,7 @@ absl::StatusOr<ApplyResult> ConfigStore::Rollback(uint64_t version, const ApplyO
                                    "..", newest, ")"));
   }
   ApplyOptions rollback = options;
+  rollback.source = kSourceRollback;
   if (rollback.description.empty()) {
     rollback.description = absl::StrCat("rollback to version ", version);
   }
@@ -140,6 +154,7 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   const std::string hash = ContentHash(config);
   if (live_version != 0 && hash == current.info.content_hash() &&
       google::protobuf::util::MessageDifferencer::Equals(*current.config, config)) {
+    if (!options.dry_run) LogApplied(false, live_version, hash, options);
     return ApplyResult{live_version, false, hash};
   }
   const uint64_t version = live_version + 1;
@@ -157,6 +172,8 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   info->set_applied_unix_ms(absl::ToUnixMillis(options_.now()));
   info->set_content_hash(hash);
   info->set_description(options.description);
+  info->set_source(options.source);
+  info->set_peer(options.peer);
   *entry.mutable_config() = config;
   const v1::VersionInfo new_info = entry.info();
   const int keep = static_cast<int>(std::max<size_t>(1, options_.history_limit));
@@ -189,6 +206,7 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
     append(&state_, std::move(entry));
   }
   Notify(new_info);
+  LogApplied(true, version, hash, options);
   return ApplyResult{version, true, hash};
 }
 

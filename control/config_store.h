@@ -38,10 +38,18 @@ namespace rwproxy::control {
 // 16 hex digits: 64-bit FNV-1a of the deterministic serialization of `config`.
 std::string ContentHash(const config::v1::Config& config);
 
+// VersionInfo.source values: where a version came from.
+inline constexpr char kSourceApi[] = "api";            // the Apply RPC
+inline constexpr char kSourceRollback[] = "rollback";  // Rollback (set by ConfigStore::Rollback)
+inline constexpr char kSourceBoot[] = "boot";          // --config at start-up
+inline constexpr char kSourceFile[] = "file";          // a --watch-config reload
+
 struct ApplyOptions {
   std::optional<uint64_t> expected_version;  // compare-and-swap when set
   bool dry_run = false;                      // validate and check expected_version only
   std::string description;
+  std::string source;  // kept in history: one of the kSource* values
+  std::string peer;    // kept in history: the client's address for API calls ("" otherwise)
 };
 
 struct ApplyResult {
@@ -84,7 +92,8 @@ class ConfigStore {
   absl::StatusOr<ApplyResult> Apply(const config::v1::Config& config, const ApplyOptions& options);
 
   // Re-applies the content of history `version` as a new version (no-op if identical to the live
-  // config). NOT_FOUND when the version is not in the history.
+  // config), recorded with source kSourceRollback and options.peer. NOT_FOUND when the version
+  // is not in the history.
   absl::StatusOr<ApplyResult> Rollback(uint64_t version, const ApplyOptions& options);
 
   // The same checks as Apply; changes nothing. Empty when the config is valid.

@@ -1,11 +1,12 @@
 #include "control/control_service.h"
 
-#include <cstdio>
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "control/explain.h"
 #include "control/violations.h"
+#include "server/log/log.h"
 #include "server/util/sv.h"
 
 namespace rwproxy::control {
@@ -13,16 +14,20 @@ namespace {
 
 constexpr uint32_t kDefaultListLimit = 50;
 
-void LogToStderr(const std::string& line) {
-  std::fprintf(stderr, "rwproxy: control: %s\n", line.c_str());
-}
+// The default log of mutating calls: debug, since the store logs every applied version at info
+// and ControlServer logs every failed call at warn.
+void LogToFacade(const std::string& line) { log::Debug("control", line); }
 
+// The options of an API call; history records it as kSourceApi (Rollback: kSourceRollback) from
+// the client's address.
 ApplyOptions OptionsOf(bool has_expected, uint64_t expected, bool dry_run,
-                       const std::string& description) {
+                       const std::string& description, const grpc::CallbackServerContext& context) {
   ApplyOptions options;
   if (has_expected) options.expected_version = expected;
   options.dry_run = dry_run;
   options.description = description;
+  options.source = kSourceApi;
+  options.peer = context.peer();
   return options;
 }
 
@@ -117,7 +122,7 @@ absl::Status ControlService::Mutate(std::string_view method, grpc::CallbackServe
                     result->version, ", hash ", result->content_hash);
   }
   absl::StrAppend(&line, ", description ", Quoted(description));
-  (options_.log ? options_.log : LogToStderr)(line);
+  (options_.log ? options_.log : LogToFacade)(line);
   return result.status();
 }
 
@@ -126,7 +131,7 @@ grpc::ServerUnaryReactor* ControlService::Apply(grpc::CallbackServerContext* con
                                                 v1::ApplyResponse* response) {
   return RunBlocking(context, [this, context, request, response] {
     ApplyOptions options = OptionsOf(request->has_expected_version(), request->expected_version(),
-                                     request->dry_run(), request->description());
+                                     request->dry_run(), request->description(), *context);
     if (options.dry_run) {  // changes nothing: not logged
       auto result = store_->Apply(request->config(), options);
       if (result.ok()) {
@@ -147,7 +152,7 @@ grpc::ServerUnaryReactor* ControlService::Rollback(grpc::CallbackServerContext* 
                                                    v1::ApplyResponse* response) {
   return RunBlocking(context, [this, context, request, response] {
     ApplyOptions options = OptionsOf(request->has_expected_version(), request->expected_version(),
-                                     false, request->description());
+                                     false, request->description(), *context);
     std::string description = request->description().empty()
                                   ? absl::StrCat("rollback to version ", request->version())
                                   : request->description();
@@ -182,6 +187,23 @@ grpc::ServerUnaryReactor* ControlService::GetClusters(grpc::CallbackServerContex
     ClustersToProto(target_->Clusters(), response);
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* ControlService::GetServerInfo(grpc::CallbackServerContext* context,
+                                                        const v1::GetServerInfoRequest*,
+                                                        v1::GetServerInfoResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = Authorize(context);
+  if (status.ok()) {
+    const absl::Duration uptime = options_.now() - options_.started;
+    response->set_server_version(RWPROXY_VERSION);
+    response->set_started_unix_ms(absl::ToUnixMillis(options_.started));
+    response->set_uptime_seconds(
+        static_cast<uint64_t>(std::max<int64_t>(0, absl::ToInt64Seconds(uptime))));
+    response->set_config_version(store_->live().info.version());
+  }
+  reactor->Finish(ToGrpcStatus(status, context));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ControlService::GetConfig(grpc::CallbackServerContext* context,

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "control/config_store.h"
 #include "control/task_thread.h"
 #include "control/watch_hub.h"
@@ -47,6 +48,9 @@ class ControlService final : public v1::ControlPlane::CallbackService {
   struct Options {
     std::string token;  // empty: no authentication
     LogFn log;          // where mutating calls are logged (one line each); default: stderr
+    // GetServerInfo: when the service started (uptime is counted from it) and the clock.
+    absl::Time started = absl::Now();
+    std::function<absl::Time()> now = [] { return absl::Now(); };
   };
 
   ControlService(ConfigStore* store, ConfigTarget* target, Options options);
@@ -82,6 +86,9 @@ class ControlService final : public v1::ControlPlane::CallbackService {
   grpc::ServerUnaryReactor* GetClusters(grpc::CallbackServerContext* context,
                                         const v1::GetClustersRequest* request,
                                         v1::GetClustersResponse* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
+                                          const v1::GetServerInfoRequest* request,
+                                          v1::GetServerInfoResponse* response) override;
 
  private:
   absl::Status Authorize(const grpc::CallbackServerContext* context) const;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "server/log/log.h"
 
 namespace rwproxy::control {
 namespace {
@@ -67,7 +68,12 @@ void FileWatcher::Stop() {
 
 void FileWatcher::CheckNow() {
   std::string content;
-  if (!ReadAll(path_, &content) || content == last_) return;
+  if (!ReadAll(path_, &content)) {
+    log::Debug("watch", absl::StrCat("cannot read ", path_, "; waiting for the next change"));
+    return;
+  }
+  if (content == last_) return;
+  log::Debug("watch", absl::StrCat(path_, " changed (", content.size(), " bytes); applying it"));
   last_ = content;
   on_change_(content);
 }
@@ -76,7 +82,11 @@ void FileWatcher::Loop() {
   char events[4096];
   for (;;) {
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+      log::Error("watch",
+                 absl::StrCat("stopped watching ", path_, ": poll: ", std::strerror(errno)));
+      return;
+    }
     if (fds[1].revents) return;
     if (!(fds[0].revents & POLLIN)) continue;
     // Drain the burst (a ConfigMap update is several events), then settle briefly so a writer

@@ -15,28 +15,30 @@
 #include "control/control_server.h"
 #include "control/file_watcher.h"
 #include "server/admin/admin_server.h"
+#include "server/log/log.h"
 #include "server/main_flags.h"
 #include "server/runtime/drain.h"
+#include "server/log/access_log.h"
 #include "server/runtime/server.h"
 #include "server/upstream/resolver.h"
 
 namespace {
 
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "rwproxy: %s\n", message.c_str());
+  rwproxy::log::Error("main", message);
   return 1;
 }
 
 // Parses YAML `text` and applies it through the store (the one validation path). On failure
 // *errors gets every problem located at its line:col in `label`; validation runs a second time
-// only then, to map the store's field paths back to the YAML.
+// only then, to map the store's field paths back to the YAML. History records `source`.
 bool ApplyYaml(rwproxy::control::ConfigStore* store, const std::string& label,
-               const std::string& text, const std::string& description,
+               const std::string& text, const std::string& description, const std::string& source,
                std::vector<std::string>* errors) {
   rwproxy::config::v1::Config config;
   rwproxy::yaml::SourceMap map;
   if (!rwproxy::control::ParseYamlText(label, text, &config, &map, errors)) return false;
-  auto applied = store->Apply(config, {.description = description});
+  auto applied = store->Apply(config, {.description = description, .source = source});
   if (applied.ok()) return true;
   std::vector<rwproxy::FieldError> field_errors;
   if (absl::IsInvalidArgument(applied.status())) field_errors = store->Validate(config);
@@ -53,15 +55,16 @@ bool ApplyYaml(rwproxy::control::ConfigStore* store, const std::string& label,
 bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore* store) {
   auto restored = store->Restore();
   if (restored.ok()) {
-    std::fprintf(
-        stderr, "rwproxy: restored config version %llu from %s (it wins over --config %s)\n",
-        static_cast<unsigned long long>(*restored), flags.state_dir.c_str(), flags.config.c_str());
+    rwproxy::log::Info(
+        "state", absl::StrCat("restored config version ", *restored, " from ", flags.state_dir,
+                              " (hash ", store->live().info.content_hash(),
+                              "; it wins over --config ", flags.config, ")"));
     return true;
   }
   if (absl::IsDataLoss(restored.status())) {
-    std::fprintf(stderr,
-                 "rwproxy: cannot restore the saved state: %s; falling back to --config %s\n",
-                 std::string(restored.status().message()).c_str(), flags.config.c_str());
+    rwproxy::log::Warn("state", absl::StrCat("cannot restore the saved state: ",
+                                             restored.status().message(),
+                                             "; falling back to --config ", flags.config));
   } else if (!absl::IsNotFound(restored.status())) {
     Fail(std::string(restored.status().message()));
     return false;
@@ -69,8 +72,9 @@ bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore*
   std::string text;
   std::vector<std::string> errors;
   if (!rwproxy::control::ReadConfigFile(flags.config, &text, &errors) ||
-      !ApplyYaml(store, flags.config, text, "--config " + flags.config, &errors)) {
-    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+      !ApplyYaml(store, flags.config, text, "--config " + flags.config,
+                 rwproxy::control::kSourceBoot, &errors)) {
+    for (const auto& e : errors) rwproxy::log::Error("main", e);
     Fail(absl::StrCat("invalid config ", flags.config, " (", errors.size(), " error",
                       errors.size() == 1 ? "" : "s", "); not starting"));
     return false;
@@ -88,12 +92,12 @@ std::unique_ptr<rwproxy::control::FileWatcher> WatchConfigFile(
     std::atomic<uint64_t>* file_errors) {
   auto on_change = [path, store, file_errors](const std::string& text) {
     std::vector<std::string> errors;
-    if (ApplyYaml(store, path, text, "file " + path, &errors)) {
+    if (ApplyYaml(store, path, text, "file " + path, rwproxy::control::kSourceFile, &errors)) {
       store->SetConfigFileError("");
       return;
     }
     ++*file_errors;
-    for (const auto& e : errors) std::fprintf(stderr, "rwproxy: watched %s\n", e.c_str());
+    for (const auto& e : errors) rwproxy::log::Warn("watch", "not applied: " + e);
     store->SetConfigFileError(absl::StrJoin(errors, "\n"));
   };
   std::string initial;
@@ -117,6 +121,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  // Before anything logs. Until then (and for this error) messages are plain lines.
+  if (auto status = rwproxy::CheckLogFlags(flags); !status.ok()) {
+    std::fprintf(stderr, "rwproxy: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  rwproxy::log::Level log_level = rwproxy::log::Level::kInfo;
+  rwproxy::log::Format log_format = rwproxy::log::Format::kText;
+  rwproxy::log::ParseLevel(flags.log_level, &log_level);
+  rwproxy::log::ParseFormat(flags.log_format, &log_format);
+  rwproxy::log::SetLevel(log_level);
+  rwproxy::log::SetFormat(log_format);
 
   absl::Duration drain_timeout;
   if (!absl::ParseDuration(flags.drain_timeout, &drain_timeout) ||
@@ -143,7 +158,18 @@ int main(int argc, char** argv) {
       flags.workers > 0 ? flags.workers : std::max(1u, std::thread::hardware_concurrency());
 
   if (!flags.dns_hosts_file.empty()) rwproxy::SetHostsFile(flags.dns_hosts_file);
+  // Declared before the server: workers hand their last lines to it when they are destroyed.
+  std::unique_ptr<rwproxy::AccessLog> access_log;
   rwproxy::Server server(workers, flags.seed);
+  if (flags.access_log != "off") {
+    auto opened = rwproxy::AccessLog::Open(flags.access_log,
+                                           flags.access_log_format == "text"
+                                               ? rwproxy::AccessLogFormat::kText
+                                               : rwproxy::AccessLogFormat::kJson);
+    if (!opened.ok()) return Fail("--access-log: " + std::string(opened.status().message()));
+    access_log = std::move(*opened);
+    server.SetAccessLog(access_log.get());
+  }
   if (auto status = server.Listen(*listen_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
   }
@@ -151,13 +177,29 @@ int main(int argc, char** argv) {
   if (!LoadFirstConfig(flags, &store)) return 1;
   std::atomic<uint64_t> file_errors{0};
   rwproxy::AdminServer admin(
-      {[&server] { return !server.draining() && server.current() != nullptr; },
-       [&server, &file_errors] {
-         rwproxy::StatsSnapshot stats = server.CollectStats();
-         stats.server["config_file_errors"] = file_errors.load();
-         return stats;
-       },
-       [&server] { return server.Clusters(); }});
+      {.ready = [&server] { return !server.draining() && server.current() != nullptr; },
+       .stats =
+           [&server, &file_errors] {
+             rwproxy::StatsSnapshot stats = server.CollectStats();
+             stats.server["config_file_errors"] = file_errors.load();
+             return stats;
+           },
+       .clusters = [&server] { return server.Clusters(); },
+       .snapshot = [&server] { return server.current(); },
+       .begin_drain = [&server] { server.BeginDrain(); },
+       .quit = [] { std::raise(SIGTERM); },  // WaitForSignalsAndDrain drains, then main exits 0
+       .drain_timeout = drain_timeout,
+       .info = {.workers = workers,
+                .state_dir = flags.state_dir,
+                .flags = [&app] {  // the flags given on the command line, as given
+                  std::vector<std::pair<std::string, std::string>> given;
+                  for (const CLI::Option* option : app.get_options()) {
+                    if (option->count() == 0) continue;
+                    const std::string value = absl::StrJoin(option->results(), ",");
+                    given.emplace_back(option->get_name(), value.empty() ? "true" : value);
+                  }
+                  return given;
+                }()}});
   if (auto status = admin.Listen(*admin_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
   }
@@ -173,10 +215,11 @@ int main(int argc, char** argv) {
     bound.push_back("control " + *address);
   }
   const auto snapshot = server.current();
-  std::fprintf(stderr, "rwproxy %s: %d workers, %s, config version %llu (%zu routes)%s\n",
-               RWPROXY_VERSION, workers, absl::StrJoin(bound, ", ").c_str(),
-               static_cast<unsigned long long>(snapshot->version), snapshot->routes.size(),
-               has_token ? ", control API requires a token" : "");
+  rwproxy::log::Info(
+      "main", absl::StrCat("rwproxy ", RWPROXY_VERSION, ": ", workers, " workers, ",
+                           absl::StrJoin(bound, ", "), ", config version ", snapshot->version,
+                           " (", snapshot->routes.size(), " routes)",
+                           has_token ? ", control API requires a token" : ""));
   if (!flags.ports_file.empty() && !rwproxy::WritePortsFile(flags.ports_file, bound)) {
     return Fail("cannot write --ports-file " + flags.ports_file);
   }
@@ -187,11 +230,11 @@ int main(int argc, char** argv) {
     if (!watcher) return 1;
   }
   std::string why = rwproxy::WaitForSignalsAndDrain(server, drain_timeout);
-  std::fprintf(stderr, "rwproxy: stopping (%s)\n", why.c_str());
+  rwproxy::log::Info("main", "stopping (" + why + ")");
   if (watcher) watcher->Stop();
   control.Shutdown();  // before the workers stop: a running Apply waits for them
   admin.Stop();
   server.Stop();
-  std::fprintf(stderr, "rwproxy: stopped\n");
+  rwproxy::log::Info("main", "stopped");
   return 0;
 }

@@ -54,6 +54,36 @@ void RegisterFlags(CLI::App* app, Flags* flags) {
   app->add_option("--seed", flags->seed,
                   "seed for random choices (traffic split, random LB, retry backoff); 0 = "
                   "random. Worker i uses seed + i, so a run is reproducible");
+  app->add_option("--access-log", flags->access_log,
+                  "one line per request to 'stdout', 'stderr' or a file PATH (reopened on "
+                  "SIGUSR1, for logrotate); 'off' disables it. Never blocks a worker: when the "
+                  "sink cannot keep up, lines are dropped and counted (access_log_dropped)")
+      ->capture_default_str();
+  app->add_option("--access-log-format", flags->access_log_format,
+                  "access log lines as 'json' objects or 'text' (see README)")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
+  app->add_option("--log-level", flags->log_level,
+                  "diagnostics at this level and above: debug, info, warn or error (the access "
+                  "log is separate)")
+      ->capture_default_str();
+  app->add_option("--log-format", flags->log_format,
+                  "diagnostics as 'text' lines (TIME LEVEL COMPONENT: MESSAGE) or 'json' lines "
+                  "({\"ts\",\"level\",\"component\",\"msg\"}), on stderr")
+      ->capture_default_str();
+}
+
+absl::Status CheckLogFlags(const Flags& flags) {
+  const auto& level = flags.log_level;
+  if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-level: '", level, "' is not one of debug, info, warn, error"));
+  }
+  if (flags.log_format != "text" && flags.log_format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-format: '", flags.log_format, "' is not one of text, json"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<tcp::endpoint> ParseAddress(const std::string& text) {

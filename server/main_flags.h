@@ -28,9 +28,16 @@ struct Flags {
   bool watch_config = false;
   std::string dns_hosts_file;
   uint64_t seed = 0;
+  std::string log_level = "info";   // debug | info | warn | error
+  std::string log_format = "text";  // text | json
+  std::string access_log = "off";   // off | stdout | stderr | PATH
+  std::string access_log_format = "json";  // json | text
 };
 
 void RegisterFlags(CLI::App* app, Flags* flags);
+
+// Checks --log-level and --log-format (InvalidArgument naming the flag and the allowed values).
+absl::Status CheckLogFlags(const Flags& flags);
 
 // "host:port" (IPv6 as "[::1]:80") -> endpoint.
 absl::StatusOr<boost::asio::ip::tcp::endpoint> ParseAddress(const std::string& text);

@@ -1,6 +1,7 @@
 #include "server/http/downstream_session.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "boost/asio/error.hpp"
 #include "server/http/path_normalize.h"
 #include "server/http/upstream_exchange.h"
@@ -41,6 +42,41 @@ size_t WholeRequest(const MessageHead& head, const RequestFraming& framing, size
     return head.size + framing.length;
   }
   return 0;
+}
+
+// Writes the request's access log line when the request ends (its destructor runs when ServeOne
+// returns, whichever way), if the log is on and a request head was parsed.
+class AccessLogScope {
+ public:
+  AccessLogScope(WorkerContext& ctx, AccessRecord& record) : ctx_(ctx), record_(record) {
+    record_.Reset();
+  }
+  ~AccessLogScope() {
+    if (ctx_.access_log == nullptr || !record_.started) return;
+    FormatAccessRecord(record_, ctx_.access_log->format(), Clock::now(), &ctx_.access_log->line());
+    ctx_.access_log->End();
+  }
+
+ private:
+  WorkerContext& ctx_;
+  AccessRecord& record_;
+};
+
+// x-request-id: the client's when valid (it is forwarded as is), else a generated one (sent
+// upstream as X-Request-Id; an invalid one is dropped). Returns the request's ID.
+std::string_view TakeRequestId(const MessageHead& head, const char* base, RequestFraming* framing,
+                               RequestIdGenerator* ids, std::string* generated) {
+  generated->clear();
+  for (int i = 0; i < head.header_count; ++i) {
+    std::string_view name = head.headers[i].name.In(base);
+    if (name.size() != 12 || !EqualsIgnoreCase(name, "x-request-id")) continue;
+    std::string_view value = head.headers[i].value.In(base);
+    if (IsValidRequestId(value)) return value;
+    framing->drop.set(static_cast<size_t>(i));
+    break;
+  }
+  ids->Next(generated);
+  return *generated;
 }
 
 }  // namespace
@@ -107,6 +143,8 @@ Task<bool> DownstreamSession::SendReply(std::string_view reply, bool keep_alive)
 Task<bool> DownstreamSession::ServeOne() {
   // Phase 1: ReadHead.
   RequestStateLease state(ctx_.states);
+  AccessRecord& record = state->access;
+  AccessLogScope log_scope(ctx_, record);
   MessageHead& head = state->request;
   std::string& reply_text = state->client_head;  // local replies are built here
   size_t scanned = 0;
@@ -142,6 +180,14 @@ Task<bool> DownstreamSession::ServeOne() {
   }
   const char* base = buffer_.data();
   const int minor = head.version_minor;
+  if (ctx_.access_log) {
+    record.started = true;
+    record.start = Clock::now();
+    record.start_unix_us = absl::ToUnixMicros(absl::Now());
+    record.method.assign(head.method.In(base));
+    record.path.assign(head.target.In(base));
+    record.client.assign(address_);
+  }
 
   // Phase 2: CheckFraming. A rejected head leaves the framing of what follows unknown: close.
   RequestFraming framing;
@@ -150,13 +196,28 @@ Task<bool> DownstreamSession::ServeOne() {
     ++ctx_.listener.downstream_rq_bad;
     BuildLocalReply(policy.status, absl::StrCat("bad request: ", policy.reason, "\n"), {}, false,
                     false, minor, &reply_text);
+    record.status = policy.status;
+    record.flags |= kFlagBadRequest;
+    record.response_bytes = reply_text.size();
     co_return co_await SendReply(reply_text, false);
+  }
+  const std::string_view request_id =
+      TakeRequestId(head, base, &framing, ctx_.request_ids, &state->request_id);
+  if (ctx_.access_log) {
+    record.request_id.assign(request_id);
+    record.authority.assign(framing.host);
+    HeadFields fields(head, base);
+    record.user_agent.assign(fields.Find("user-agent").value_or(std::string_view()));
+    record.request_bytes = head.size + (framing.body == BodyKind::kLength ? framing.length : 0);
   }
   const size_t whole = WholeRequest(head, framing, buffer_.size());
   const bool keep = framing.keep_alive && !ctx_.draining && whole > 0;
   // A local reply: built before the request's bytes are consumed (it may quote them).
   auto local = [&](int status, std::string_view body, std::string_view location) {
-    BuildLocalReply(status, body, location, framing.head_method, keep, minor, &reply_text);
+    BuildLocalReply(status, body, location, framing.head_method, keep, minor, &reply_text,
+                    request_id);
+    record.status = status;
+    record.response_bytes = reply_text.size();
     if (keep) buffer_.Consume(whole);
     return SendReply(reply_text, keep);
   };
@@ -175,6 +236,7 @@ Task<bool> DownstreamSession::ServeOne() {
       break;
     case NormalizeResult::kRejected:
       ++ctx_.listener.downstream_rq_bad;
+      record.flags |= kFlagBadRequest;
       co_return co_await local(400, absl::StrCat("bad request: ", why, "\n"), {});
   }
 
@@ -184,10 +246,16 @@ Task<bool> DownstreamSession::ServeOne() {
   RouteDecision decision = snapshot->routes.Route(route_request);
   if (!decision.route) {
     ++ctx_.server.no_route;
+    record.flags |= kFlagNoRoute;
     co_return co_await local(404, absl::StrCat("no route matched ", Sv(framing.method), " ",
                                                Sv(path), "\n"), {});
   }
   const CompiledRoute& route = *decision.route;
+  ctx_.routes.Count(snapshot, route);
+  if (ctx_.access_log) {
+    record.route.assign(route.name);
+    if (route.action == CompiledRoute::Action::kCluster) record.upstream_path.assign(decision.target);
+  }
   switch (route.action) {
     case CompiledRoute::Action::kRedirect:
       ++ctx_.server.local_reply_redirect;
@@ -204,8 +272,10 @@ Task<bool> DownstreamSession::ServeOne() {
   ExchangeOutcome outcome = co_await ProxyToCluster(client, ctx_, *snapshot, decision);
   if (outcome.local_status) {
     const bool kept = outcome.request_consumed && framing.keep_alive && !ctx_.draining;
-    BuildLocalReply(outcome.local_status, outcome.local_reason + "\n", {}, framing.head_method, kept, minor,
-                    &reply_text);
+    BuildLocalReply(outcome.local_status, outcome.local_reason + "\n", {}, framing.head_method,
+                    kept, minor, &reply_text, request_id);
+    record.status = outcome.local_status;
+    record.response_bytes = reply_text.size();
     co_return co_await SendReply(reply_text, kept);
   }
   co_return outcome.keep_alive;

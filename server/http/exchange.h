@@ -69,6 +69,39 @@ class Exchange {
   // Drops an answer that will be retried; keeps the connection when the whole answer is here.
   void DiscardResponse();
   Task<bool> WaitBackoff();
+  // The access log's flags for a try that ended in `failure`.
+  void NoteTry(Failure failure) {
+    switch (acquire_error_) {
+      case AcquireError::kConnectFailed:
+      case AcquireError::kConnectTimeout:
+        record_->flags |= kFlagConnectFailure;
+        return;
+      case AcquireError::kOverflow:
+        record_->flags |= kFlagOverflow;
+        return;
+      case AcquireError::kNone:
+        break;
+    }
+    switch (failure) {
+      case Failure::kNone:
+        break;
+      case Failure::kTimeout:
+        record_->flags |= kFlagTimeout;
+        break;
+      case Failure::kUpstream:
+        record_->flags |= kFlagReset;
+        break;
+      case Failure::kBadResponse:
+        record_->flags |= kFlagBadResponse;
+        break;
+      case Failure::kClient:
+        record_->flags |= kFlagDownstreamClosed;
+        break;
+      case Failure::kBadRequest:
+        record_->flags |= kFlagBadRequest;
+        break;
+    }
+  }
   // The try's deadline: the route's (over all tries), or per_try_timeout if sooner.
   void TryDeadline() {
     client_.deadline.at = overall_;
@@ -102,6 +135,7 @@ class Exchange {
   std::string& body_copy_;  // a chunked body, re-chunked, while it is buffered
   MessageHead& response_;
   ConnPool* pool_ = nullptr;  // valid while a try runs (see ClusterManager::Choose)
+  AccessRecord* record_ = nullptr;  // the access log's record, when the log is on
   ClusterManager::ClusterState* state_ = nullptr;
   ClusterCounters* counters_ = nullptr;
   BreakerSlot breaker_;     // this request, against max_requests

@@ -53,6 +53,10 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
   if (!body.done) client_.socket.SetNoDelay();  // the body follows the head in more writes
   client_.deadline.After(kClientIoTimeout);
   std::span<boost::asio::const_buffer> rest = head.span();
+  if (record_) {
+    record_->status = status;
+    for (const auto& piece : rest) record_->response_bytes += piece.size();
+  }
   IoStatus io = TryWrite(client_.socket, &rest, client_.deadline);
   if (io == IoStatus::kWait) io = co_await WriteAll(client_.socket, rest, client_.deadline);
   conn.buffer.Consume(response_.size + (whole ? rframing_.length : 0));
@@ -69,7 +73,15 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
     if (relay == RelayStatus::kReadTimeout) ++counters_->upstream_rq_timeout;
     if (relay == RelayStatus::kBadFraming) ++counters_->upstream_rq_bad_response;
     complete = relay == RelayStatus::kOk;
+    if (record_) {
+      record_->response_bytes += sent;
+      if (relay == RelayStatus::kReadTimeout) record_->flags |= kFlagTimeout;
+      if (relay == RelayStatus::kReadFailed) record_->flags |= kFlagReset;
+      if (relay == RelayStatus::kBadFraming) record_->flags |= kFlagBadResponse;
+      if (relay == RelayStatus::kWriteFailed) record_->flags |= kFlagDownstreamClosed;
+    }
   }
+  if (record_ && io != IoStatus::kOk) record_->flags |= kFlagDownstreamClosed;
   client_.deadline.upstream = nullptr;
   lease_.Release(complete && rframing_.reusable && body.done, hint);
   outcome.keep_alive = complete && out.keep_alive;  // a partial response ends the connection

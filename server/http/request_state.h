@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "server/http/access_record.h"
 #include "server/http/codec.h"
 #include "server/http/io.h"
 
@@ -28,6 +29,8 @@ struct RequestState {
   std::string client_head;    // status line and added fields; local replies
   std::string head_copy;    // the upstream head, when the client buffer must take a body
   std::string body_copy;    // a chunked request body, re-chunked, while it is buffered
+  std::string request_id;   // a generated X-Request-Id (empty: the client's valid one is kept)
+  AccessRecord access;      // filled only when the access log is on
 };
 
 class RequestStatePool {

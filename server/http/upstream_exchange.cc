@@ -75,8 +75,13 @@ Task<Failure> Exchange::ReadBody(bool buffer_all) {
 }
 
 Task<Failure> Exchange::Acquire(bool fresh_only) {
+  const Clock::time_point start = record_ ? Clock::now() : Clock::time_point();
   lease_ = co_await pool_->Acquire(counters_, cluster_.connect_timeout, &client_.deadline,
                                    fresh_only);
+  if (record_ && lease_ && !lease_.reused()) {
+    record_->connect_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+  }
   co_return lease_ ? Failure::kNone : Failure::kUpstream;
 }
 
@@ -150,6 +155,7 @@ Task<Failure> Exchange::SendAndReadHead() {
   client_.deadline.upstream = &conn.socket;
   Gather& sending = client_.state.sending;  // wire_ stays whole for a retry
   sending.CopyFrom(wire_);
+  const Clock::time_point sent_at = record_ ? Clock::now() : Clock::time_point();
   std::span<boost::asio::const_buffer> rest = sending.span();
   IoStatus io = TryWrite(conn.socket, &rest, client_.deadline);
   if (io == IoStatus::kWait) io = co_await WriteAll(conn.socket, rest, client_.deadline);
@@ -170,15 +176,26 @@ Task<Failure> Exchange::SendAndReadHead() {
         co_return Failure::kClient;
     }
     RouteDeadline();  // the route timeout runs from the end of the upload
+    if (record_) record_->request_bytes = client_.head.size + sent;
   }
-  co_return co_await ReadResponseHead();
+  const Failure failure = co_await ReadResponseHead();
+  if (record_ && failure == Failure::kNone) {
+    record_->first_byte_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at).count();
+  }
+  co_return failure;
 }
 
 Task<ExchangeOutcome> Exchange::Run() {
   state_ = &ctx_.clusters->State(cluster_);
   counters_ = &state_->counters;
+  if (ctx_.access_log) {
+    record_ = &client_.state.access;
+    record_->cluster.assign(cluster_.name);
+  }
   breaker_ = ctx_.clusters->AdmitRequest(cluster_, *state_);
   if (!breaker_) {
+    if (record_) record_->flags |= kFlagOverflow;
     co_return Local(503, absl::StrCat("circuit breaker open: cluster ", cluster_.name, " has ",
                                       cluster_.breakers.max_requests,
                                       " requests in flight (max_requests)"));
@@ -207,6 +224,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   params.client_address = client_.address;
   params.body = framing.body;
   params.length = framing.length;
+  params.request_id = client_.state.request_id;  // generated, or empty: the client's is kept
   BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params,
                     &client_.state.upstream_head, &wire_);
   if (!body_.done) {
@@ -250,6 +268,7 @@ Task<ExchangeOutcome> Exchange::Run() {
     }
     failure = co_await Attempt();
     TryResult result = TryResult::kResponse;
+    if (record_) NoteTry(failure);
     if (ctx_.stopping) {  // worker shutdown aborted it: not the endpoint's fault, no retry
       failure = Failure::kClient;
       acquire_error_ = AcquireError::kNone;
@@ -275,8 +294,11 @@ Task<ExchangeOutcome> Exchange::Run() {
         !ShouldRetry(result)) {
       break;
     }
-    BreakerSlot slot = ctx_.clusters->AdmitRetry(cluster_);
-    if (!slot) break;  // budget or max_retries: fail as without retry (counted)
+    BreakerSlot slot = ctx_.clusters->AdmitRetry(cluster_, *state_);
+    if (!slot) {  // budget or max_retries: fail as without retry (counted)
+      if (record_) record_->flags |= kFlagRetryLimit;
+      break;
+    }
     if (result == TryResult::kResponse) {
       DiscardResponse();
     } else {
@@ -290,6 +312,15 @@ Task<ExchangeOutcome> Exchange::Run() {
     if (!co_await WaitBackoff()) co_return Fail(Failure::kClient);
   }
   client_.deadline.upstream = nullptr;
+  if (record_) {
+    if (pool_) record_->endpoint.assign(pool_->endpoint().key);
+    record_->upstream_reused = lease_ && lease_.reused();
+    record_->retries = retries_;
+    if (route_.retry && retries_ >= static_cast<int>(route_.retry->max) &&
+        (failure != Failure::kNone || response_.status >= 500)) {
+      record_->flags |= kFlagRetryLimit;  // still failing when the tries ran out
+    }
+  }
   if (failure != Failure::kNone) {
     switch (acquire_error_) {
       case AcquireError::kNone:

@@ -96,6 +96,11 @@ void BuildUpstreamHead(const MessageHead& head, const char* base, const RequestF
   }
   s.append(params.client_address);
   s.append("\r\nX-Forwarded-Proto: http\r\n");
+  if (!params.request_id.empty()) {
+    s.append("X-Request-Id: ");
+    s.append(params.request_id);
+    s.append("\r\n");
+  }
   AppendFraming(params.body, params.length, &s);
   s.append("\r\n");
   out->Add(s.data(), split);
@@ -130,7 +135,8 @@ void BuildClientHead(const MessageHead& head, const char* base, const ResponseFr
 }
 
 void BuildLocalReply(int status, std::string_view body, std::string_view location,
-                     bool head_method, bool keep_alive, int client_minor, std::string* out) {
+                     bool head_method, bool keep_alive, int client_minor, std::string* out,
+                     std::string_view request_id) {
   std::string& s = *out;
   s.clear();
   s.append("HTTP/1.1 ");
@@ -147,6 +153,11 @@ void BuildLocalReply(int status, std::string_view body, std::string_view locatio
   if (!location.empty()) {
     s.append("Location: ");
     s.append(location);
+    s.append("\r\n");
+  }
+  if (!request_id.empty()) {
+    s.append("X-Request-Id: ");
+    s.append(request_id);
     s.append("\r\n");
   }
   if (!keep_alive) s.append("Connection: close\r\n");

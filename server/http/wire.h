@@ -23,6 +23,7 @@ struct UpstreamHead {
   std::string_view client_address;  // appended to X-Forwarded-For
   BodyKind body = BodyKind::kNone;  // kLength or kChunked (restated), else no body
   uint64_t length = 0;
+  std::string_view request_id;      // sent as X-Request-Id when not empty (a generated one)
 };
 
 // Request line (always HTTP/1.1), the client's fields minus framing.drop, then Host,
@@ -44,8 +45,10 @@ void BuildClientHead(const MessageHead& head, const char* base, const ResponseFr
                      const ClientHead& params, std::string* scratch, Gather* out);
 
 // A complete local reply (text/plain body, or none for HEAD, 1xx, 204 and 304).
+// `request_id`, when not empty, is sent as X-Request-Id.
 void BuildLocalReply(int status, std::string_view body, std::string_view location,
-                     bool head_method, bool keep_alive, int client_minor, std::string* out);
+                     bool head_method, bool keep_alive, int client_minor, std::string* out,
+                     std::string_view request_id = {});
 
 // "<hex>\r\n" for a chunk of n bytes; returns its length (at most 18).
 size_t ChunkHeader(uint64_t n, char* out);

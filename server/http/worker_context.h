@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "server/config/snapshot.h"
+#include "server/http/access_record.h"
 #include "server/http/buffer.h"
 #include "server/http/event_socket.h"
 #include "server/http/request_state.h"
@@ -20,6 +21,34 @@
 namespace rwproxy {
 
 class DownstreamSession;
+
+// Requests per route, counted by CompiledRoute::index for the snapshot the worker last saw (a
+// pointer compare and an increment per request); other snapshots' counts are folded by name.
+class RouteCounts {
+ public:
+  void Count(const std::shared_ptr<const Snapshot>& snapshot, const CompiledRoute& route) {
+    if (snapshot.get() != snapshot_.get()) Switch(snapshot);
+    ++counts_[route.index];
+  }
+  void Collect(StatsSnapshot* out) const {
+    for (const auto& [name, value] : folded_) out->routes[name]["rq_total"] += value;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      if (counts_[i] != 0) out->routes[snapshot_->routes.at(i).name]["rq_total"] += counts_[i];
+    }
+  }
+
+ private:
+  void Switch(const std::shared_ptr<const Snapshot>& snapshot) {
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      if (counts_[i] != 0) folded_[snapshot_->routes.at(i).name] += counts_[i];
+    }
+    snapshot_ = snapshot;
+    counts_.assign(snapshot->routes.size(), 0);
+  }
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<uint64_t> counts_;
+  absl::flat_hash_map<std::string, uint64_t> folded_;
+};
 
 struct WorkerContext {
   ClusterManager* clusters = nullptr;
@@ -31,6 +60,9 @@ struct WorkerContext {
   std::shared_ptr<const Snapshot> snapshot;
   bool draining = false;  // answer with Connection: close and end keep-alive loops
   bool stopping = false;  // worker shutdown: aborted requests are not retried or counted
+  AccessLogBuffer* access_log = nullptr;  // null: access log off
+  RequestIdGenerator* request_ids = nullptr;
+  RouteCounts routes;
   absl::flat_hash_set<DownstreamSession*> sessions;  // open client connections
 };
 

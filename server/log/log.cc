@@ -18,7 +18,8 @@ std::atomic<int> g_fd{2};
 }  // namespace
 
 bool ParseLevel(std::string_view text, Level* level) {
-  const std::string lower = absl::AsciiStrToLower(text);
+  std::string lower(text);
+  for (char& c : lower) c = absl::ascii_tolower(static_cast<unsigned char>(c));
   if (lower == "debug") *level = Level::kDebug;
   else if (lower == "info") *level = Level::kInfo;
   else if (lower == "warn" || lower == "warning") *level = Level::kWarn;
@@ -98,15 +99,22 @@ std::string FormatLine(Format format, int64_t unix_micros, Level level,
                        std::string_view component, std::string_view message) {
   std::string line;
   if (format == Format::kJson) {
-    absl::StrAppend(&line, "{\"ts\":\"", Rfc3339Micros(unix_micros), "\",\"level\":\"",
-                    LevelName(level), "\",\"component\":\"");
+    line.append("{\"ts\":\"");
+    line.append(Rfc3339Micros(unix_micros));
+    line.append("\",\"level\":\"");
+    line.append(LevelName(level));
+    line.append("\",\"component\":\"");
     AppendJsonEscaped(&line, component);
     line.append("\",\"msg\":\"");
     AppendJsonEscaped(&line, message);
     line.append("\"}\n");
   } else {
-    absl::StrAppend(&line, Rfc3339Micros(unix_micros), " ", LevelName(level), " ", component,
-                    ": ");
+    line.append(Rfc3339Micros(unix_micros));
+    line.push_back(' ');
+    line.append(LevelName(level));
+    line.push_back(' ');
+    line.append(component);
+    line.append(": ");
     // One line per record: embedded newlines become "\n".
     for (char c : message) {
       if (c == '\n') {
@@ -121,6 +129,7 @@ std::string FormatLine(Format format, int64_t unix_micros, Level level,
 }
 
 void Write(Level level, std::string_view component, std::string_view message) {
+  if (!Enabled(level)) return;
   const std::string line =
       FormatLine(static_cast<Format>(g_format.load()), absl::ToUnixMicros(absl::Now()), level,
                  component, message);

@@ -163,7 +163,10 @@ RouteTable RouteTable::Build(const std::vector<RouteSpec>& routes,
   table.routes_.reserve(routes.size());
   for (size_t i = 0; i < routes.size(); ++i) {
     auto route = Compile(routes[i], static_cast<int>(i), cluster_index, errors);
-    if (route) table.routes_.push_back(std::move(route));
+    if (route) {
+      route->index = static_cast<uint32_t>(table.routes_.size());
+      table.routes_.push_back(std::move(route));
+    }
   }
   return table;
 }

@@ -32,6 +32,7 @@ struct CompiledBackend {
 struct CompiledRoute {
   enum class Action { kCluster, kRedirect, kRespond };
   std::string name;
+  uint32_t index = 0;  // position in its table (per-route counters)
   MatchSpec::Kind kind = MatchSpec::Kind::kPrefix;
   std::string path;              // prefix or exact path
   std::unique_ptr<RE2> regex;    // kRegex only
@@ -106,6 +107,7 @@ class RouteTable {
   RouteDecision Explain(const RouteRequest& request, std::vector<Check>* checks) const;
 
   size_t size() const { return routes_.size(); }
+  const CompiledRoute& at(size_t index) const { return *routes_[index]; }
 
  private:
   RouteDecision Decide(const CompiledRoute& route, const RouteRequest& request,

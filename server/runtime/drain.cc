@@ -1,12 +1,13 @@
 #include "server/runtime/drain.h"
 
 #include <csignal>
-#include <cstdio>
 #include <functional>
 
+#include "absl/strings/str_cat.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/signal_set.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "server/log/log.h"
 
 namespace rwproxy {
 namespace {
@@ -47,8 +48,8 @@ std::string WaitForSignalsAndDrain(Server& server, absl::Duration drain_timeout)
       [&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         if (server.draining()) return stop("second signal");
-        std::fprintf(stderr, "rwproxy: signal %d: draining (up to %s)\n", signal,
-                     absl::FormatDuration(drain_timeout).c_str());
+        log::Info("drain", absl::StrCat("signal ", signal, ": draining (up to ",
+                                        absl::FormatDuration(drain_timeout), ")"));
         server.BeginDrain();
         deadline.expires_after(absl::ToChronoMilliseconds(drain_timeout));
         deadline.async_wait([&](const boost::system::error_code& e) {

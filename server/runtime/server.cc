@@ -12,7 +12,7 @@ Server::Server(int workers, uint64_t seed) {
         for (auto& worker : workers_) worker->SetHosts(hosts);
       });
   for (int i = 0; i < workers; ++i) {
-    workers_.push_back(std::make_unique<Worker>(&registry_, monitor_.get(), workers,
+    workers_.push_back(std::make_unique<Worker>(&registry_, monitor_.get(), i, workers,
                                                 seed == 0 ? 0 : seed + i));
   }
 }
@@ -31,6 +31,11 @@ absl::Status Server::Listen(const boost::asio::ip::tcp::endpoint& endpoint) {
 
 boost::asio::ip::tcp::endpoint Server::local_endpoint() const {
   return workers_.empty() ? boost::asio::ip::tcp::endpoint() : workers_[0]->local_endpoint();
+}
+
+void Server::SetAccessLog(AccessLog* log) {
+  access_log_ = log;
+  for (auto& worker : workers_) worker->SetAccessLog(log);
 }
 
 void Server::Start() {
@@ -84,6 +89,7 @@ StatsSnapshot Server::CollectStats() {
   cv.wait(lock, [&] { return done == workers_.size(); });
   lock.unlock();
   monitor_->Collect(&total);
+  if (access_log_) total.server["access_log_dropped"] = access_log_->dropped();
   // Gauges that are proxy-wide, not per worker.
   if (auto snapshot = current()) {
     for (const ClusterInfo& cluster : snapshot->clusters) {

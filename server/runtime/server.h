@@ -30,6 +30,8 @@ class Server : public ConfigTarget {
   // Posts the snapshot to every worker and returns once all of them serve it. Before Start() it
   // applies it directly, so the first request already has a config.
   void Publish(std::shared_ptr<const Snapshot> snapshot) override;
+  // Before Start(): every worker writes its access log lines to `log` (owned by main).
+  void SetAccessLog(AccessLog* log);
   void Start();
   StatsSnapshot CollectStats() override;
   std::vector<ClusterStatus> Clusters() override;
@@ -49,6 +51,7 @@ class Server : public ConfigTarget {
   mutable std::mutex mu_;  // guards current_ and serialises Publish
   std::shared_ptr<const Snapshot> current_;
   bool started_ = false;
+  AccessLog* access_log_ = nullptr;
   std::atomic<bool> draining_{false};
 };
 

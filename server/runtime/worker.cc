@@ -10,6 +10,8 @@
 #include "boost/asio/detached.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include <random>
+
 #include "server/http/downstream_session.h"
 
 namespace rwproxy {
@@ -70,8 +72,18 @@ Task<void> AcceptLoop(EventSocket& listener, WorkerContext& ctx, Executor execut
 
 }  // namespace
 
-Worker::Worker(EndpointRegistry* registry, OutlierSink* sink, int workers, uint64_t seed)
-    : clusters_(io_.get_executor(), &poller_, &buffers_, registry) {
+namespace {
+uint64_t ProcessNonce() {
+  static const uint64_t nonce = std::random_device{}() * 0x100000000ULL + std::random_device{}();
+  return nonce;
+}
+}  // namespace
+
+Worker::Worker(EndpointRegistry* registry, OutlierSink* sink, int index, int workers,
+               uint64_t seed)
+    : clusters_(io_.get_executor(), &poller_, &buffers_, registry),
+      request_ids_(ProcessNonce(), static_cast<unsigned>(index)) {
+  ctx_.request_ids = &request_ids_;
   clusters_.SetOutlierSink(sink);
   clusters_.SetWorkerShare(workers, seed);
   ctx_.clusters = &clusters_;
@@ -139,7 +151,14 @@ void Worker::Start() {
   thread_ = std::thread([this] { poller_.Run(io_, kSweepInterval, [this] { Sweep(); }); });
 }
 
+void Worker::SetAccessLog(AccessLog* log) {
+  if (log == nullptr) return;
+  access_log_.emplace(log);
+  ctx_.access_log = &*access_log_;
+}
+
 void Worker::Sweep() {
+  if (access_log_) access_log_->Hand();  // lines reach the writer within a sweep
   const Clock::time_point now = Clock::now();
   // Per-connection deadlines: one check per connection per sweep, no timer per operation.
   // Copy: a cancelled session may end and erase itself while we iterate.
@@ -176,6 +195,7 @@ void Worker::Collect(std::function<void(StatsSnapshot)> done) {
   asio::post(io_, [this, done = std::move(done)] {
     StatsSnapshot stats;
     clusters_.Collect(&stats);
+    ctx_.routes.Collect(&stats);
     stats.Add("proxy", ctx_.listener);
     stats.Add(ctx_.server);
     if (ctx_.snapshot) stats.config_version = ctx_.snapshot->version;

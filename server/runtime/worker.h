@@ -24,7 +24,9 @@ class Worker {
  public:
   // `sink` receives outlier reports; `workers` is how many share the retry budgets' floors;
   // `seed` (0: random) seeds this worker's random choices (traffic split, random LB, backoff).
-  Worker(EndpointRegistry* registry, OutlierSink* sink, int workers, uint64_t seed);
+  Worker(EndpointRegistry* registry, OutlierSink* sink, int index, int workers, uint64_t seed);
+  // Before Start(): lines go to `log` (null: off).
+  void SetAccessLog(AccessLog* log);
   ~Worker();
 
   // Binds (SO_REUSEPORT) and starts the thread. Returns the bound endpoint or an error text.
@@ -64,6 +66,8 @@ class Worker {
   BufferPool buffers_;
   RequestStatePool states_;
   ClusterManager clusters_;
+  RequestIdGenerator request_ids_;
+  std::optional<AccessLogBuffer> access_log_;
   WorkerContext ctx_;
   std::optional<Acceptor> acceptor_;  // binds and listens; Start() moves its fd to listener_
   EventSocket listener_{&poller_};

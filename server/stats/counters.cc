@@ -1,6 +1,10 @@
 #include "server/stats/counters.h"
 
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
+#include "re2/re2.h"
+#include "server/log/log.h"
 
 namespace rwproxy {
 
@@ -61,7 +65,7 @@ std::string StatsSnapshot::ToText() const {
       absl::StrAppend(&out, "route.", route, ".backend.", cluster, ".rq_total: ", value, "\n");
     }
   }
-  absl::StrAppend(&out, "server.config_version: ", config_version, "\n");
+  if (show_config_version) absl::StrAppend(&out, "server.config_version: ", config_version, "\n");
   return out;
 }
 
@@ -102,8 +106,96 @@ std::string StatsSnapshot::ToPrometheus() const {
     std::string short_name = family.substr(family.find('_', 8) + 1);
     absl::StrAppend(&out, "# TYPE ", family, " ", type_of(short_name), "\n", lines);
   }
-  absl::StrAppend(&out, "# TYPE rwproxy_server_config_version gauge\nrwproxy_server_config_version ",
-                  config_version, "\n");
+  if (show_config_version) {
+    absl::StrAppend(&out,
+                    "# TYPE rwproxy_server_config_version gauge\nrwproxy_server_config_version ",
+                    config_version, "\n");
+  }
+  return out;
+}
+
+// ToJson and FilterStats (admin /stats?format=json and ?filter=).
+namespace {
+
+void AppendJsonKey(std::string* out, std::string_view key) {
+  out->push_back('"');
+  log::AppendJsonEscaped(out, key);
+  out->append("\":");
+}
+
+void AppendCounterMap(std::string* out, const CounterMap& map) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [name, value] : map) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonKey(out, name);
+    absl::StrAppend(out, value);
+  }
+  out->push_back('}');
+}
+
+void AppendGroups(std::string* out, std::string_view key,
+                  const std::map<std::string, CounterMap>& groups) {
+  out->push_back(',');
+  AppendJsonKey(out, key);
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [name, map] : groups) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonKey(out, name);
+    AppendCounterMap(out, map);
+  }
+  out->push_back('}');
+}
+
+// Copies the counters of `from` whose dotted name `kind.group.name` matches into *to (a group is
+// created only when one of its counters matches).
+void FilterGroup(const std::map<std::string, CounterMap>& from, const char* kind, const RE2& filter,
+                 std::map<std::string, CounterMap>* to) {
+  for (const auto& [group, map] : from) {
+    for (const auto& [name, value] : map) {
+      const std::string dotted = absl::StrCat(kind, ".", group, ".", name);
+      if (RE2::PartialMatch(dotted, filter)) (*to)[group][name] = value;
+    }
+  }
+}
+
+}  // namespace
+
+std::string StatsSnapshot::ToJson() const {
+  std::string out = absl::StrCat("{\"config_version\":", config_version);
+  AppendGroups(&out, "clusters", clusters);
+  AppendGroups(&out, "listeners", listeners);
+  out.append(",\"server\":");
+  AppendCounterMap(&out, server);
+  AppendGroups(&out, "routes", routes);
+  AppendGroups(&out, "route_backends", route_backends);
+  AppendGroups(&out, "endpoints", endpoints);
+  out.push_back('}');
+  return out;
+}
+
+StatsSnapshot FilterStats(const StatsSnapshot& stats, const RE2& filter) {
+  StatsSnapshot out;
+  out.config_version = stats.config_version;
+  out.show_config_version =
+      stats.show_config_version && RE2::PartialMatch("server.config_version", filter);
+  FilterGroup(stats.clusters, "cluster", filter, &out.clusters);
+  FilterGroup(stats.listeners, "listener", filter, &out.listeners);
+  for (const auto& [name, value] : stats.server) {
+    if (RE2::PartialMatch(absl::StrCat("server.", name), filter)) out.server[name] = value;
+  }
+  FilterGroup(stats.routes, "route", filter, &out.routes);
+  // route.<r>.backend.<c>.rq_total: the map is route -> cluster -> count.
+  for (const auto& [route, map] : stats.route_backends) {
+    for (const auto& [cluster, value] : map) {
+      const std::string dotted = absl::StrCat("route.", route, ".backend.", cluster, ".rq_total");
+      if (RE2::PartialMatch(dotted, filter)) out.route_backends[route][cluster] = value;
+    }
+  }
+  FilterGroup(stats.endpoints, "endpoint", filter, &out.endpoints);
   return out;
 }
 

@@ -12,6 +12,10 @@
 #include <map>
 #include <string>
 
+namespace re2 {
+class RE2;
+}
+
 namespace rwproxy {
 
 // X-macro lists keep the struct fields, the names in /stats, /metrics and GetStats in one place.
@@ -76,11 +80,25 @@ struct StatsSnapshot {
   void Add(const std::string& listener, const ListenerCounters& c);
   void Add(const ServerCounters& c);
   void Merge(const StatsSnapshot& other);
+  // False once FilterStats has dropped server.config_version: ToText and ToPrometheus then leave
+  // it out (ToJson always has config_version: it names the config the numbers belong to).
+  bool show_config_version = true;
   // `cluster.app.rq_total: 3` lines, sorted.
   std::string ToText() const;
   // Prometheus exposition format: rwproxy_cluster_rq_total{cluster="app"} 3
   std::string ToPrometheus() const;
+  // One JSON object, every map sorted, every value a JSON number (admin /stats?format=json):
+  // {"config_version":N,"clusters":{"app":{"rq_total":1,...}},"listeners":{"proxy":{...}},
+  //  "server":{...},"routes":{"api":{"rq_total":5}},"route_backends":{"api":{"app":90}},
+  //  "endpoints":{"127.0.0.1:8081":{"cx_active":1,...}}}
+  std::string ToJson() const;
 };
+
+// The counters of `stats` whose dotted name `filter` matches (RE2 partial match, so anchor with
+// ^...$ for a whole name). The names are those /stats prints: cluster.<c>.<n>, listener.<l>.<n>,
+// server.<n> (server.config_version included), route.<r>.<n>, route.<r>.backend.<c>.rq_total
+// and endpoint.<address>.<n>. Groups with no counter left are dropped.
+StatsSnapshot FilterStats(const StatsSnapshot& stats, const re2::RE2& filter);
 
 }  // namespace rwproxy
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace rwtest {
@@ -10,6 +11,7 @@ namespace rwtest {
 namespace v1 = ::rwproxy::control::v1;
 
 FakeControlPlane::FakeControlPlane() {
+  AddVersion({}, "initial", "boot", "");
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -45,7 +47,27 @@ uint64_t FakeControlPlane::version() {
 
 std::vector<std::string> FakeControlPlane::descriptions() {
   std::lock_guard<std::mutex> lock(mu_);
-  return descriptions_;
+  std::vector<std::string> out;
+  for (const Entry& entry : history_) out.push_back(entry.info.description());
+  return out;
+}
+
+void FakeControlPlane::AddVersion(const rwproxy::config::v1::Config& config,
+                                  const std::string& description, const std::string& source,
+                                  const std::string& peer) {
+  Entry& entry = history_.emplace_back();
+  entry.config = config;
+  entry.info.set_version(++version_);
+  entry.info.set_applied_unix_ms(1714557600000 + static_cast<int64_t>(version_) * 1000);
+  entry.info.set_content_hash(HashOf(version_));
+  entry.info.set_description(description);
+  entry.info.set_source(source);
+  entry.info.set_peer(peer);
+  config_ = config;
+}
+
+std::string FakeControlPlane::HashOf(uint64_t version) {
+  return absl::StrFormat("%016x", version * 0x1111);
 }
 
 void FakeControlPlane::set_explain(v1::ExplainResponse response) {
@@ -56,6 +78,27 @@ void FakeControlPlane::set_explain(v1::ExplainResponse response) {
 void FakeControlPlane::set_clusters(v1::GetClustersResponse response) {
   std::lock_guard<std::mutex> lock(mu_);
   clusters_ = std::move(response);
+}
+
+void FakeControlPlane::set_stats(v1::GetStatsResponse response, uint64_t stats_step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_ = std::move(response);
+  stats_step_ = stats_step;
+}
+
+int FakeControlPlane::stats_calls() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_calls_;
+}
+
+void FakeControlPlane::set_server_info(bool implemented) {
+  std::lock_guard<std::mutex> lock(mu_);
+  server_info_ = implemented;
+}
+
+void FakeControlPlane::set_read_error(grpc::Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  read_error_ = std::move(status);
 }
 
 // Called with mu_ held.
@@ -99,10 +142,9 @@ grpc::Status FakeControlPlane::Apply(grpc::ServerContext* context, const v1::App
   bool same = google::protobuf::util::MessageDifferencer::Equals(config_, request->config());
   response->set_changed(!same);
   response->set_version(same ? version_ : version_ + 1);
+  response->set_content_hash(HashOf(response->version()));
   if (same || request->dry_run()) return grpc::Status::OK;
-  config_ = request->config();
-  ++version_;
-  descriptions_.push_back(request->description());
+  AddVersion(request->config(), request->description(), "api", context->peer());
   lock.unlock();
   changed_.notify_all();
   return grpc::Status::OK;
@@ -125,9 +167,10 @@ grpc::Status FakeControlPlane::GetConfig(grpc::ServerContext* context,
                                          v1::GetConfigResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto status = CheckToken(context); !status.ok()) return status;
+  if (!read_error_.ok()) return read_error_;
   response->set_version(version_);
   *response->mutable_config() = config_;
-  response->set_content_hash("0123456789abcdef");
+  response->set_content_hash(HashOf(version_));
   return grpc::Status::OK;
 }
 
@@ -141,7 +184,7 @@ grpc::Status FakeControlPlane::Watch(grpc::ServerContext* context, const v1::Wat
       sent = version_;
       v1::VersionEvent event;
       event.mutable_version()->set_version(sent);
-      event.mutable_version()->set_description(descriptions_.back());
+      *event.mutable_version() = history_.back().info;
       lock.unlock();
       bool ok = writer->Write(event);
       lock.lock();
@@ -157,6 +200,7 @@ grpc::Status FakeControlPlane::Explain(grpc::ServerContext* context, const v1::E
                                        v1::ExplainResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto status = CheckToken(context); !status.ok()) return status;
+  if (!read_error_.ok()) return read_error_;
   *response = explain_;
   return grpc::Status::OK;
 }
@@ -167,6 +211,83 @@ grpc::Status FakeControlPlane::GetClusters(grpc::ServerContext* context,
   std::lock_guard<std::mutex> lock(mu_);
   if (auto status = CheckToken(context); !status.ok()) return status;
   *response = clusters_;
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeControlPlane::GetStats(grpc::ServerContext* context, const v1::GetStatsRequest*,
+                                        v1::GetStatsResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto status = CheckToken(context); !status.ok()) return status;
+  *response = stats_;
+  response->set_version(version_);
+  ++stats_calls_;
+  for (auto& cluster : *stats_.mutable_clusters()) {
+    for (auto& [name, value] : *cluster.mutable_counters()) value += stats_step_;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeControlPlane::GetServerInfo(grpc::ServerContext* context,
+                                             const v1::GetServerInfoRequest*,
+                                             v1::GetServerInfoResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto status = CheckToken(context); !status.ok()) return status;
+  if (!server_info_) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "not implemented");
+  response->set_server_version(kServerVersion);
+  response->set_started_unix_ms(1714557600000);
+  response->set_uptime_seconds(3723);
+  response->set_config_version(version_);
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeControlPlane::Rollback(grpc::ServerContext* context,
+                                        const v1::RollbackRequest* request,
+                                        v1::ApplyResponse* response) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (auto status = CheckToken(context); !status.ok()) return status;
+  if (request->has_expected_version() && request->expected_version() != version_) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("expected version ", request->expected_version(), ", live is ", version_));
+  }
+  const Entry* found = nullptr;
+  for (const Entry& entry : history_) {
+    if (entry.info.version() == request->version()) found = &entry;
+  }
+  if (found == nullptr) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("version ", request->version(), " is not in the history"));
+  }
+  const rwproxy::config::v1::Config config = found->config;
+  if (google::protobuf::util::MessageDifferencer::Equals(config_, config)) {
+    response->set_version(version_);
+    response->set_content_hash(HashOf(version_));
+    return grpc::Status::OK;
+  }
+  AddVersion(config,
+             request->description().empty()
+                 ? absl::StrCat("rollback to version ", request->version())
+                 : request->description(),
+             "rollback", context->peer());
+  response->set_version(version_);
+  response->set_changed(true);
+  response->set_content_hash(HashOf(version_));
+  lock.unlock();
+  changed_.notify_all();
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeControlPlane::ListVersions(grpc::ServerContext* context,
+                                            const v1::ListVersionsRequest* request,
+                                            v1::ListVersionsResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto status = CheckToken(context); !status.ok()) return status;
+  for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+    if (request->limit() != 0 && response->versions_size() >= static_cast<int>(request->limit())) {
+      break;
+    }
+    *response->add_versions() = it->info;
+  }
   return grpc::Status::OK;
 }
 

@@ -1,8 +1,10 @@
 // An in-process ControlPlane gRPC server for rwctl tests that must not depend on the real
-// control service: it keeps a config and a version, applies with compare-and-swap, checks the
-// bearer token, and can be told to reject every Apply (with or without the binary violations
-// metadata), so each client path can be driven on purpose. Explain and GetClusters answer with
-// canned responses set by the test.
+// control service: it keeps a history of configs (version 1: empty, source "boot"), applies with
+// compare-and-swap, rolls back, lists versions with their source and the caller's address,
+// checks the bearer token, and can be told to reject every Apply (with or without the binary
+// violations metadata), so each client path can be driven on purpose. Explain, GetClusters,
+// GetStats and GetServerInfo answer with canned responses set by the test; GetStats adds
+// `stats_step` to every cluster counter after each call, so samples differ.
 //
 // Ownership: the test owns a FakeControlPlane; it owns the grpc::Server (shut down in the
 // destructor). Thread-safety: the setters and accessors may be called from the test thread while
@@ -38,6 +40,16 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   std::vector<std::string> descriptions();  // of every applied version, oldest first
   void set_explain(rwproxy::control::v1::ExplainResponse response);
   void set_clusters(rwproxy::control::v1::GetClustersResponse response);
+  void set_stats(rwproxy::control::v1::GetStatsResponse response, uint64_t stats_step);
+  int stats_calls();
+  // false: GetServerInfo fails with UNIMPLEMENTED, like a server that predates it.
+  void set_server_info(bool implemented);
+  // Not OK: GetConfig and Explain fail with it.
+  void set_read_error(grpc::Status status);
+  // The server_version GetServerInfo reports.
+  static constexpr char kServerVersion[] = "9.8.7-fake";
+  // The content_hash of version `version`.
+  static std::string HashOf(uint64_t version);
 
   grpc::Status Apply(grpc::ServerContext* context,
                      const rwproxy::control::v1::ApplyRequest* request,
@@ -57,21 +69,46 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   grpc::Status GetClusters(grpc::ServerContext* context,
                            const rwproxy::control::v1::GetClustersRequest* request,
                            rwproxy::control::v1::GetClustersResponse* response) override;
+  grpc::Status GetStats(grpc::ServerContext* context,
+                        const rwproxy::control::v1::GetStatsRequest* request,
+                        rwproxy::control::v1::GetStatsResponse* response) override;
+  grpc::Status GetServerInfo(grpc::ServerContext* context,
+                             const rwproxy::control::v1::GetServerInfoRequest* request,
+                             rwproxy::control::v1::GetServerInfoResponse* response) override;
+  grpc::Status Rollback(grpc::ServerContext* context,
+                        const rwproxy::control::v1::RollbackRequest* request,
+                        rwproxy::control::v1::ApplyResponse* response) override;
+  grpc::Status ListVersions(grpc::ServerContext* context,
+                            const rwproxy::control::v1::ListVersionsRequest* request,
+                            rwproxy::control::v1::ListVersionsResponse* response) override;
 
  private:
   grpc::Status CheckToken(grpc::ServerContext* context);
   grpc::Status Rejection(grpc::ServerContext* context);
+  // Appends a version (mu_ held).
+  void AddVersion(const rwproxy::config::v1::Config& config, const std::string& description,
+                  const std::string& source, const std::string& peer);
+
+  struct Entry {
+    rwproxy::config::v1::Config config;
+    rwproxy::control::v1::VersionInfo info;
+  };
 
   std::mutex mu_;
   std::condition_variable changed_;
   std::string token_;
   Reject reject_ = Reject::kNone;
   std::vector<rwproxy::control::v1::FieldViolation> violations_;
-  uint64_t version_ = 1;
+  uint64_t version_ = 0;  // the newest entry of history_
   rwproxy::config::v1::Config config_;
-  std::vector<std::string> descriptions_ = {"initial"};
+  std::vector<Entry> history_;  // oldest first
   rwproxy::control::v1::ExplainResponse explain_;
   rwproxy::control::v1::GetClustersResponse clusters_;
+  rwproxy::control::v1::GetStatsResponse stats_;
+  uint64_t stats_step_ = 0;
+  int stats_calls_ = 0;
+  bool server_info_ = true;
+  grpc::Status read_error_;
   bool shutting_down_ = false;
 
   std::string address_;

@@ -69,6 +69,20 @@ TEST(ToJsonTest, PrintsProtoNamesAndDefaults) {
   EXPECT_NE(ToJson(response).find("\n"), std::string::npos);
 }
 
+TEST(ComparisonExitCodeTest, NeverOneSoItCannotBeMistakenForDiffersOrNoMatch) {
+  EXPECT_EQ(ComparisonExitCode(ExitCodeFor(grpc::StatusCode::INTERNAL)), kExitError);
+  EXPECT_EQ(ComparisonExitCode(ExitCodeFor(grpc::StatusCode::NOT_FOUND)), 4);
+  EXPECT_EQ(ComparisonExitCode(ExitCodeFor(grpc::StatusCode::UNAVAILABLE)), 3);
+  EXPECT_EQ(ComparisonExitCode(kExitUsage), 2);
+  EXPECT_EQ(ComparisonExitCode(kExitOk), 0);
+}
+
+TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(JsonQuote("plain"), R"("plain")");
+  EXPECT_EQ(JsonQuote("a\"b\\c\nd\te\x01"), R"("a\"b\\c\nd\te\u0001")");
+  EXPECT_EQ(JsonQuote(""), R"("")");
+}
+
 TEST(FormatUnixMsTest, Utc) {
   EXPECT_EQ(FormatUnixMs(0), "-");
   EXPECT_EQ(FormatUnixMs(1714557600123), "2024-05-01T10:00:00Z");

@@ -337,6 +337,94 @@ TEST(ConfigStoreTest, PersistsAndRestores) {
   EXPECT_EQ(next->version, 3u);
 }
 
+TEST(ConfigStoreTest, HistoryRecordsSourceAndPeer) {
+  Fixture f;
+  ASSERT_TRUE(
+      f.store.Apply(Tagged("a"), {.description = "--config x", .source = kSourceBoot}).ok());
+  ASSERT_TRUE(
+      f.store
+          .Apply(Tagged("b"),
+                 {.description = "push", .source = kSourceApi, .peer = "ipv4:127.0.0.1:5555"})
+          .ok());
+  ASSERT_TRUE(f.store.Apply(Tagged("c"), {.description = "file x", .source = kSourceFile}).ok());
+  // Rollback records itself as the source whatever the caller passed, and keeps the peer.
+  ASSERT_TRUE(f.store.Rollback(1, {.source = kSourceApi, .peer = "ipv6:[::1]:6666"}).ok());
+  // A dry run and a no-op add nothing.
+  ASSERT_TRUE(f.store.Apply(Tagged("d"), {.dry_run = true, .source = kSourceApi}).ok());
+  ASSERT_TRUE(f.store.Apply(Tagged("a"), {.source = kSourceApi, .peer = "ipv4:1.2.3.4:1"}).ok());
+
+  std::vector<v1::VersionInfo> history = f.store.History(0);
+  ASSERT_EQ(history.size(), 4u);
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& info : history) got.emplace_back(info.source(), info.peer());
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{{"rollback", "ipv6:[::1]:6666"},
+                                                                   {"file", ""},
+                                                                   {"api", "ipv4:127.0.0.1:5555"},
+                                                                   {"boot", ""}}));
+  EXPECT_EQ(f.store.live().info.source(), "rollback");
+}
+
+TEST(ConfigStoreTest, SourceAndPeerArePersistedAndOldStateFilesLoad) {
+  TempDir dir;
+  {
+    Fixture f(dir.path());
+    ASSERT_TRUE(f.store.Apply(Tagged("a"), {.source = kSourceBoot}).ok());
+    ASSERT_TRUE(
+        f.store.Apply(Tagged("b"), {.source = kSourceApi, .peer = "ipv4:127.0.0.1:5555"}).ok());
+  }
+  EXPECT_NE(ReadAll(dir.File("state.json")).find("\"peer\": \"ipv4:127.0.0.1:5555\""),
+            std::string::npos);
+  {
+    Fixture g(dir.path());
+    ASSERT_TRUE(g.store.Restore().ok());
+    std::vector<v1::VersionInfo> history = g.store.History(0);
+    ASSERT_EQ(history.size(), 2u);
+    EXPECT_EQ(history[0].source(), "api");
+    EXPECT_EQ(history[0].peer(), "ipv4:127.0.0.1:5555");
+    EXPECT_EQ(history[1].source(), "boot");
+    EXPECT_EQ(history[1].peer(), "");
+  }
+
+  // A state file written before VersionInfo had source and peer (no such keys) still loads.
+  state::v1::State old;
+  old.set_format(1);
+  old.set_live_version(4);
+  auto* entry = old.add_history();
+  *entry->mutable_config() = Tagged("old");
+  entry->mutable_info()->set_version(4);
+  entry->mutable_info()->set_applied_unix_ms(1700000000000);
+  entry->mutable_info()->set_content_hash(ContentHash(entry->config()));
+  entry->mutable_info()->set_description("from an older rwproxy");
+  const std::string json = StateToJson(old);
+  ASSERT_EQ(json.find("source"), std::string::npos) << json;
+  ASSERT_EQ(json.find("peer"), std::string::npos) << json;
+  WriteAll(dir.File("state.json"), json);
+  Fixture h(dir.path());
+  auto restored = h.store.Restore();
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(*restored, 4u);
+  EXPECT_EQ(h.store.History(0).at(0).source(), "");
+  EXPECT_EQ(h.store.History(0).at(0).description(), "from an older rwproxy");
+}
+
+TEST(StateFileTest, RoundTripKeepsSourceAndPeer) {
+  state::v1::State state;
+  state.set_format(1);
+  state.set_live_version(2);
+  for (uint64_t version : {1, 2}) {
+    auto* entry = state.add_history();
+    *entry->mutable_config() = Tagged(absl::StrCat("v", version));
+    entry->mutable_info()->set_version(version);
+    entry->mutable_info()->set_content_hash(ContentHash(entry->config()));
+    entry->mutable_info()->set_source(version == 1 ? "boot" : "rollback");
+    entry->mutable_info()->set_peer(version == 1 ? "" : "unix:/run/rwproxy.sock");
+  }
+  state::v1::State parsed;
+  ASSERT_TRUE(StateFromJson(StateToJson(state), &parsed).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(parsed, state));
+  EXPECT_EQ(parsed.history(1).info().peer(), "unix:/run/rwproxy.sock");
+}
+
 TEST(ConfigStoreTest, NoStateDirMeansNothingToRestore) {
   Fixture f;
   EXPECT_EQ(f.store.Restore().status().code(), absl::StatusCode::kNotFound);

@@ -85,6 +85,10 @@ TEST_F(ControlServiceTest, TokenIsRequiredOnEveryCall) {
     auto c4 = Context(row.authorization);
     EXPECT_EQ(stub_->GetClusters(c4.get(), {}, &clusters).error_code(), row.code);
 
+    v1::GetServerInfoResponse info;
+    auto c5 = Context(row.authorization);
+    EXPECT_EQ(stub_->GetServerInfo(c5.get(), {}, &info).error_code(), row.code);
+
     auto c3 = Context(row.authorization);
     auto reader = stub_->Watch(c3.get(), {});
     v1::VersionEvent event;
@@ -204,6 +208,92 @@ TEST_F(ControlServiceTest, ApplyRollbackAndListVersions) {
   EXPECT_NE(log[0].find("\"v3 api\""), std::string::npos) << log[0];
   EXPECT_NE(log[1].find("rejected: FAILED_PRECONDITION"), std::string::npos) << log[1];
   EXPECT_NE(log[3].find("Rollback to version 1"), std::string::npos) << log[3];
+}
+
+TEST_F(ControlServiceTest, HistoryRecordsTheSourceAndTheCallersAddress) {
+  Start();  // version 1: applied through the store directly, no source
+  Config changed = Parse(kConfig);
+  changed.mutable_routes(1)->mutable_rewrite()->set_path("/v3/$1");
+  v1::ApplyRequest request;
+  *request.mutable_config() = changed;
+  v1::ApplyResponse response;
+  auto c1 = Context();
+  ASSERT_TRUE(stub_->Apply(c1.get(), request, &response).ok());
+  request.set_dry_run(true);  // records nothing
+  *request.mutable_config() = Parse(kConfig);
+  auto c2 = Context();
+  ASSERT_TRUE(stub_->Apply(c2.get(), request, &response).ok());
+  v1::RollbackRequest rollback;
+  rollback.set_version(1);
+  auto c3 = Context();
+  ASSERT_TRUE(stub_->Rollback(c3.get(), rollback, &response).ok());
+
+  v1::ListVersionsResponse versions;
+  auto c4 = Context();
+  ASSERT_TRUE(stub_->ListVersions(c4.get(), {}, &versions).ok());
+  ASSERT_EQ(versions.versions_size(), 3);
+  // gRPC names the peer "ipv4:127.0.0.1:PORT" (the client's own port).
+  auto is_loopback_peer = [](const std::string& peer) {
+    return peer.starts_with("ipv4:127.0.0.1:") && peer.size() > 15 &&
+           peer.find_first_not_of("0123456789", 15) == std::string::npos;
+  };
+  EXPECT_EQ(versions.versions(0).source(), "rollback");
+  EXPECT_TRUE(is_loopback_peer(versions.versions(0).peer())) << versions.versions(0).peer();
+  EXPECT_EQ(versions.versions(1).source(), "api");
+  EXPECT_TRUE(is_loopback_peer(versions.versions(1).peer())) << versions.versions(1).peer();
+  EXPECT_EQ(versions.versions(2).source(), "");
+  EXPECT_EQ(versions.versions(2).peer(), "");
+  EXPECT_EQ(store_.History(1).at(0).source(), "rollback");
+
+  // Watch events carry them too.
+  auto c5 = Context();
+  auto reader = stub_->Watch(c5.get(), {});
+  v1::VersionEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.version().source(), "rollback");
+  EXPECT_EQ(event.version().peer(), versions.versions(0).peer());
+  c5->TryCancel();
+  while (reader->Read(&event)) {
+  }
+  reader->Finish();
+}
+
+TEST_F(ControlServiceTest, GetServerInfoReportsVersionUptimeAndLiveConfig) {
+  const absl::Time before = absl::Now();
+  Start();
+  v1::GetServerInfoResponse info;
+  auto context = Context();
+  ASSERT_TRUE(stub_->GetServerInfo(context.get(), {}, &info).ok());
+  EXPECT_EQ(info.server_version(), RWPROXY_VERSION);
+  EXPECT_EQ(info.config_version(), 1u);
+  EXPECT_GE(info.started_unix_ms(), absl::ToUnixMillis(before));
+  EXPECT_LE(info.started_unix_ms(), absl::ToUnixMillis(absl::Now()));
+  EXPECT_LT(info.uptime_seconds(), 600u);
+}
+
+TEST(ControlServiceInfoTest, UptimeCountsFromTheStartTime) {
+  FakeConfigTarget target;
+  ConfigStore store(&target, {});
+  absl::Time now = absl::FromUnixSeconds(1714557600);
+  ControlService service(&store, &target,
+                         {.started = now - absl::Seconds(3723), .now = [&] { return now; }});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::ControlPlane::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  v1::GetServerInfoResponse info;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ASSERT_TRUE(stub->GetServerInfo(&context, {}, &info).ok());
+  EXPECT_EQ(info.uptime_seconds(), 3723u);
+  EXPECT_EQ(info.started_unix_ms(), 1714557600000 - 3723000);
+  EXPECT_EQ(info.config_version(), 0u);
+  service.Shutdown();
+  server->Shutdown();
 }
 
 }  // namespace

@@ -49,6 +49,10 @@ std::optional<std::string> Sidecar::Flag(const std::string& name) const {
 }
 
 std::optional<int> Sidecar::ResolvePort(const YAML::Node& port) const {
+  return ResolveContainerPort(container, port);
+}
+
+std::optional<int> ResolveContainerPort(const YAML::Node& container, const YAML::Node& port) {
   if (!port.IsScalar()) return std::nullopt;
   int number = 0;
   if (YAML::convert<int>::decode(port, number)) return number;
@@ -186,6 +190,23 @@ double PreStopSleepSeconds(const YAML::Node& container) {
   std::smatch m;
   if (std::regex_search(line, m, kSleep)) return std::stod(m[1].str());
   return 0;
+}
+
+std::optional<DrainHook> PreStopDrainHook(const YAML::Node& container) {
+  const YAML::Node http = At(container, {"lifecycle", "preStop", "httpGet"});
+  const std::string path = Scalar(http, {"path"});
+  if (path != "/drain" && !path.starts_with("/drain?")) return std::nullopt;
+  DrainHook hook{path, At(http, {"port"}), Scalar(http, {"host"}), Scalar(http, {"scheme"})};
+  const size_t q = path.find('?');
+  std::string query = q == std::string::npos ? "" : path.substr(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string param = query.substr(0, amp);
+    query = amp == std::string::npos ? "" : query.substr(amp + 1);
+    if (param.starts_with("wait=")) hook.wait_seconds = DurationSeconds(param.substr(5));
+    if (param.starts_with("min=")) hook.min_seconds = DurationSeconds(param.substr(4)).value_or(-1);
+  }
+  return hook;
 }
 
 }  // namespace rwproxy::deploy_test

@@ -66,6 +66,22 @@ std::string Scalar(const YAML::Node& node, const std::vector<std::string>& path)
 // sleep action {seconds: N}; 0 when it has none.
 double PreStopSleepSeconds(const YAML::Node& container);
 
+// A port given as a number or as the name of one of `container`'s ports (as the kubelet resolves
+// probe and hook ports: only in the container that declares the probe or hook).
+std::optional<int> ResolveContainerPort(const YAML::Node& container, const YAML::Node& port);
+
+// A container's preStop `httpGet` that drains an rwproxy: path "/drain?wait=D[&min=M]".
+struct DrainHook {
+  std::string path;
+  YAML::Node port;
+  std::string host;                    // httpGet.host; empty: the pod IP
+  std::string scheme;                  // httpGet.scheme; empty: HTTP
+  std::optional<double> wait_seconds;  // nullopt: missing or not a duration
+  double min_seconds = 0;
+};
+// nullopt when the container's preStop is not an httpGet of /drain.
+std::optional<DrainHook> PreStopDrainHook(const YAML::Node& container);
+
 }  // namespace rwproxy::deploy_test
 
 #endif  // RWPROXY_TESTS_DEPLOY_K8S_MANIFESTS_H_

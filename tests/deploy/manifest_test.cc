@@ -1,8 +1,9 @@
 // Checks that the Kubernetes manifests (deploy/k8s/*.yaml) and the image (deploy/Dockerfile) agree
 // with rwproxy's flags: probes on the --admin port with the right paths, the Service on the
-// --listen port, the ConfigMap behind --config, a grace period longer than the drain, a read-only
-// root with a writable --state-dir, non-root, the control API kept inside the pod. Every failure
-// names the file, the object and the field.
+// --listen port, the ConfigMap behind --config, the app's preStop draining a native sidecar, a
+// grace period longer than the drain, the access log on stdout, a read-only root with a writable
+// --state-dir, non-root, the control API kept inside the pod. Every failure names the file, the
+// object and the field.
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -295,19 +296,82 @@ TEST_F(ManifestTest, GracePeriodCoversTheDrain) {
     ASSERT_TRUE(grace.IsDefined())
         << s.doc->Where() << ": spec.template.spec.terminationGracePeriodSeconds missing";
     // A native sidecar gets SIGTERM only after the app containers exited (after their preStop);
-    // a plain sidecar gets it at the same time as the app.
+    // a plain sidecar gets it at the same time as the app. After the app's preStop drained the
+    // sidecar (GET /drain?wait=), that SIGTERM ends it at once (an admin drain counts as the first
+    // signal: AdminTest.SigtermAfterAnAdminDrainExitsAtOnce); if the hook fails, the app exits at
+    // once and the sidecar drains after it. Either way the longer of the two bounds the total.
     double app_pre_stop = 0;
+    bool drain_hook = false;
     for (const auto& c : At(s.pod_spec, {"containers"})) {
       if (Scalar(c, {"name"}) != Scalar(s.container, {"name"})) {
         app_pre_stop = std::max(app_pre_stop, PreStopSleepSeconds(c));
+        if (auto hook = PreStopDrainHook(c); hook && hook->wait_seconds) {
+          app_pre_stop = std::max(app_pre_stop, *hook->wait_seconds);
+          drain_hook = true;
+        }
       }
     }
-    double needed = s.in_init_containers ? app_pre_stop + *drain : std::max(app_pre_stop, *drain);
+    double needed = s.in_init_containers && !drain_hook ? app_pre_stop + *drain
+                                                        : std::max(app_pre_stop, *drain);
     EXPECT_GT(grace.as<double>(), needed)
         << s.doc->Where() << ": spec.template.spec.terminationGracePeriodSeconds " << grace.Scalar()
         << " must exceed " << needed << " s (--drain-timeout " << *drain_text
-        << (s.in_init_containers ? " after" : ", alongside") << " the app's preStop of "
-        << app_pre_stop << " s), or the kubelet SIGKILLs rwproxy mid-drain";
+        << (s.in_init_containers && !drain_hook ? " after" : ", alongside")
+        << " the app's preStop of " << app_pre_stop
+        << " s), or the kubelet SIGKILLs rwproxy mid-drain";
+  }
+}
+
+// Native variant: the app's preStop drains the sidecar (GET /drain?wait=D on its admin port), so
+// that the app stops only once no request flows through the sidecar; the sidecar itself is
+// stopped after the app. Legacy variant: both get SIGTERM together, and a SIGTERM after an admin
+// drain exits at once, so the app must not start the drain; it sleeps through it instead.
+TEST_F(ManifestTest, AppPreStopDrainsANativeSidecar) {
+  for (const auto& s : sidecars_) {
+    auto admin_port = FlagPort(s, "--admin");
+    if (!admin_port) continue;
+    for (const auto& c : At(s.pod_spec, {"containers"})) {
+      const std::string name = Scalar(c, {"name"});
+      if (name == Scalar(s.container, {"name"})) continue;
+      const std::string where =
+          s.doc->Where() + ": spec.template.spec.containers(" + name + ").lifecycle.preStop";
+      auto hook = PreStopDrainHook(c);
+      if (!s.in_init_containers) {
+        EXPECT_FALSE(hook) << where << ": the plain sidecar gets SIGTERM together with the app, "
+                           << "and a SIGTERM after an admin drain exits at once, cutting the "
+                              "requests in flight; sleep through the drain instead";
+        continue;
+      }
+      if (!hook) {
+        ADD_FAILURE() << where << ": want httpGet {path: /drain?wait=20s, port: " << *admin_port
+                      << "} (the sidecar's --admin port), so that the app stops only once no "
+                         "request flows through the sidecar";
+        continue;
+      }
+      EXPECT_EQ(ResolveContainerPort(c, hook->port), admin_port)
+          << where << ".httpGet.port: '" << hook->port.Scalar() << "' is not the sidecar's --admin "
+          << "port " << *admin_port << " (a hook's named port is looked up in " << name
+          << "'s own ports)";
+      EXPECT_EQ(hook->host, "")
+          << where << ".httpGet.host: leave it unset: the kubelet then calls the pod IP, where "
+          << "--admin listens";
+      EXPECT_TRUE(hook->scheme.empty() || hook->scheme == "HTTP")
+          << where << ".httpGet.scheme: the admin listener speaks plain HTTP";
+      ASSERT_TRUE(hook->wait_seconds) << where << ".httpGet.path: '" << hook->path
+                                      << "' has no ?wait=DURATION (rwproxy answers 400)";
+      EXPECT_TRUE(*hook->wait_seconds > 0 && *hook->wait_seconds <= 300)
+          << where << ".httpGet.path: wait must be in (0, 5m]";
+      EXPECT_TRUE(hook->min_seconds >= 0 && hook->min_seconds <= *hook->wait_seconds)
+          << where << ".httpGet.path: min must be a duration no longer than wait";
+    }
+  }
+}
+
+TEST_F(ManifestTest, AccessLogGoesToStdout) {
+  for (const auto& s : sidecars_) {
+    EXPECT_EQ(s.Flag("--access-log").value_or("off"), "stdout")
+        << s.Where("args") << ": want --access-log stdout (kubectl logs -c rwproxy then shows one "
+        << "line per request)";
   }
 }
 

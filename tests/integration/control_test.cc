@@ -16,6 +16,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/config_yaml.h"
@@ -341,6 +344,97 @@ TEST_F(ControlTest, NonLoopbackControlWithoutTokenIsRefused) {
                       "rwproxy to exit by itself"));
   EXPECT_EQ(process->exit_code(), 1);
   EXPECT_NE(ReadFileTail(log).find("non-loopback"), std::string::npos) << ReadFileTail(log);
+}
+
+// --log-format json: every diagnostics line is one JSON object {ts, level, component, msg}; the
+// start-up, each applied version (with hash, source and description) and each failed call (with
+// method and code, never the token) are among them.
+TEST_F(ControlTest, JsonLogLinesForStartupAppliesAndFailedCalls) {
+  const std::string token_file = env_.dir() + "/token";
+  std::ofstream(token_file) << "tok-do-not-log\n";
+  RW_ASSERT_OK(StartTagged("a", {"--log-format", "json", "--control-token-file", token_file}));
+  auto authorized = [] {
+    auto context = Context();
+    context->AddMetadata("authorization", "Bearer tok-do-not-log");
+    return context;
+  };
+  v1::GetConfigResponse live;
+  auto anonymous = Context();
+  ASSERT_EQ(Stub().GetConfig(anonymous.get(), {}, &live).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::ApplyRequest request;
+  *request.mutable_config() = Config("b");
+  request.set_description("test b");
+  v1::ApplyResponse applied;
+  auto c1 = authorized();
+  grpc::Status status = Stub().Apply(c1.get(), request, &applied);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  request.mutable_config()->mutable_routes(0)->set_cluster("nope");
+  v1::ApplyResponse rejected;
+  auto c2 = authorized();
+  ASSERT_EQ(Stub().Apply(c2.get(), request, &rejected).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  struct Line {
+    std::string ts, level, component, msg;
+  };
+  std::vector<Line> lines;
+  std::string text;
+  auto find = [&](std::string_view level, std::string_view component, std::string_view part) {
+    for (const Line& line : lines) {
+      if (line.level == level && line.component == component &&
+          line.msg.find(part) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const std::string applied_line =
+      absl::StrCat("applied version 2 (hash ", applied.content_hash(), ", source api, peer ");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        text = ReadFileTail(env_.proxy().log_path(), 1 << 20);
+        text.resize(text.rfind('\n') + 1);  // whole lines only (npos + 1 == 0)
+        lines.clear();
+        for (absl::string_view raw : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+          google::protobuf::Struct object;
+          if (!google::protobuf::util::JsonStringToMessage(std::string(raw), &object).ok()) {
+            ADD_FAILURE() << "not a JSON line: " << raw;
+            return true;
+          }
+          const auto& fields = object.fields();
+          EXPECT_EQ(fields.size(), 4u) << raw;
+          Line line;
+          for (auto [key, out] : {std::pair{"ts", &line.ts},
+                                  {"level", &line.level},
+                                  {"component", &line.component},
+                                  {"msg", &line.msg}}) {
+            auto it = fields.find(key);
+            EXPECT_TRUE(it != fields.end() && it->second.has_string_value()) << key << ": " << raw;
+            if (it != fields.end()) *out = it->second.string_value();
+          }
+          lines.push_back(std::move(line));
+        }
+        return find("warn", "control", "Apply failed: INVALID_ARGUMENT: ") &&
+               find("info", "control", applied_line);
+      },
+      std::chrono::seconds(10), "the apply lines in the proxy's log"))
+      << text;
+
+  for (const Line& line : lines) {
+    // 2026-12-01T23:31:26.123456Z
+    EXPECT_EQ(line.ts.size(), 27u) << line.ts;
+    EXPECT_TRUE(line.ts.size() == 27 && line.ts[10] == 'T' && line.ts[19] == '.' &&
+                line.ts[26] == 'Z')
+        << line.ts;
+  }
+  EXPECT_TRUE(find("info", "main", "workers, proxy 127.0.0.1:")) << text;
+  EXPECT_TRUE(find("info", "control", "applied version 1 (hash ")) << text;
+  EXPECT_TRUE(find("info", "control", ", source boot, description \"--config ")) << text;
+  EXPECT_TRUE(find("info", "control", "description \"test b\")")) << text;
+  EXPECT_TRUE(find("warn", "control", "GetConfig failed: UNAUTHENTICATED: ")) << text;
+  EXPECT_TRUE(find("warn", "control", "routes[0].cluster: unknown cluster 'nope'")) << text;
+  EXPECT_EQ(text.find("tok-do-not-log"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -34,6 +34,19 @@ routes:
     cluster: rec
 )yaml";
 
+// The bytes without the one X-Request-Id line rwproxy adds (IDs differ per run); a missing or
+// repeated one is a test failure, and the line must sit right after X-Forwarded-Proto.
+std::string WithoutRequestId(const std::string& bytes) {
+  const std::string key = "X-Forwarded-Proto: http\r\nX-Request-Id: ";
+  size_t at = bytes.find(key);
+  EXPECT_NE(at, std::string::npos) << bytes;
+  if (at == std::string::npos) return bytes;
+  EXPECT_EQ(bytes.find("X-Request-Id: ", at + key.size()), std::string::npos) << bytes;
+  const size_t start = at + key.size() - std::string("X-Request-Id: ").size();
+  const size_t end = bytes.find("\r\n", start);
+  return bytes.substr(0, start) + bytes.substr(end + 2);
+}
+
 class FramingTest : public IntegrationTest {
  protected:
   void SetUp() override {
@@ -64,10 +77,10 @@ TEST_F(FramingTest, ChunkedUploadThenSecondRequestArriveClean) {
   EXPECT_EQ(second->status, 200);
   auto requests = upstream_.requests();
   ASSERT_EQ(requests.size(), 2u);
-  EXPECT_EQ(requests[0].bytes,
+  EXPECT_EQ(WithoutRequestId(requests[0].bytes),
             "PUT /x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\n"
             "Transfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n");
-  EXPECT_EQ(requests[1].bytes,
+  EXPECT_EQ(WithoutRequestId(requests[1].bytes),
             "GET /second HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 127.0.0.1\r\n"
             "X-Forwarded-Proto: http\r\n\r\n");
   EXPECT_EQ(requests[1].connection, requests[0].connection);  // pooled, and clean
@@ -221,6 +234,47 @@ TEST_F(FramingTest, ClientForwardedProtoIsNotTrusted) {
   const std::string bytes = upstream_.requests()[0].bytes;
   EXPECT_EQ(bytes.find("https"), std::string::npos) << bytes;
   EXPECT_NE(bytes.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << bytes;
+}
+
+TEST_F(FramingTest, ClientRequestIdIsKeptAndAnInvalidOneReplaced) {
+  auto kept = Get("/k", {{"X-Request-Id", "abc-123"}});
+  RW_ASSERT_OK(kept);
+  auto replaced = Get("/r", {{"X-Request-Id", "bad id with spaces"}});
+  RW_ASSERT_OK(replaced);
+  auto generated = Get("/g");
+  RW_ASSERT_OK(generated);
+  auto requests = upstream_.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  // Kept as the client sent it, as the client's own line: nothing added.
+  EXPECT_NE(requests[0].bytes.find("X-Request-Id: abc-123\r\n"), std::string::npos);
+  EXPECT_EQ(requests[0].bytes.find("X-Request-Id:", requests[0].bytes.find("abc-123")),
+            std::string::npos);
+  // Invalid: dropped, and one generated in its place.
+  EXPECT_EQ(requests[1].bytes.find("bad id"), std::string::npos) << requests[1].bytes;
+  WithoutRequestId(requests[1].bytes);
+  const std::string g = WithoutRequestId(requests[2].bytes);
+  EXPECT_EQ(g.find("X-Request-Id"), std::string::npos);
+  // Two generated IDs differ.
+  auto id_of = [](const std::string& bytes) {
+    size_t at = bytes.find("X-Request-Id: ") + 14;
+    return bytes.substr(at, bytes.find("\r\n", at) - at);
+  };
+  EXPECT_NE(id_of(requests[1].bytes), id_of(requests[2].bytes));
+}
+
+TEST_F(FramingTest, LocalRepliesCarryTheRequestId) {
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->WriteRaw("GET /admin/x HTTP/1.1\r\nHost: a\r\nX-Request-Id: rid-7\r\n\r\n"));
+  auto reply = (*conn)->ReadResponse();
+  RW_ASSERT_OK(reply);
+  EXPECT_EQ(reply->status, 403);
+  EXPECT_EQ(reply->Header("x-request-id"), "rid-7");
+  RW_ASSERT_OK((*conn)->WriteRaw("GET /down/x HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto failed = (*conn)->ReadResponse();  // 502: nothing listens on port 1
+  RW_ASSERT_OK(failed);
+  EXPECT_EQ(failed->status, 502);
+  EXPECT_FALSE(failed->Header("x-request-id").empty());
 }
 
 }  // namespace

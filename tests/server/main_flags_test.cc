@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -69,6 +70,51 @@ TEST(ReadTokenFileTest, TrimsWhitespaceAndRejectsEmptyOrMissing) {
   }
   EXPECT_EQ(ReadTokenFile(dir + "/missing").status().code(), absl::StatusCode::kNotFound);
   std::filesystem::remove_all(dir);
+}
+
+TEST(LogFlagsTest, DefaultsAreInfoAndText) {
+  Flags flags;
+  CLI::App app;
+  RegisterFlags(&app, &flags);
+  app.parse(std::vector<std::string>{"c.yaml", "--config"});  // CLI11 takes argv reversed
+  EXPECT_EQ(flags.log_level, "info");
+  EXPECT_EQ(flags.log_format, "text");
+  EXPECT_TRUE(CheckLogFlags(flags).ok());
+}
+
+TEST(LogFlagsTest, AcceptsTheLevelsAndFormatsAndNamesTheFlagOtherwise) {
+  struct Row {
+    std::string level;
+    std::string format;
+    std::string error;  // "" when valid, else a substring of the message
+  };
+  const Row rows[] = {
+      {"debug", "text", ""},
+      {"info", "json", ""},
+      {"warn", "json", ""},
+      {"error", "text", ""},
+      {"verbose", "text", "--log-level: 'verbose' is not one of debug, info, warn, error"},
+      {"", "text", "--log-level"},
+      {"info", "yaml", "--log-format: 'yaml' is not one of text, json"},
+      {"info", "", "--log-format"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.level + " " + row.format);
+    Flags flags;
+    CLI::App app;
+    RegisterFlags(&app, &flags);
+    app.parse(std::vector<std::string>{row.format, "--log-format", row.level, "--log-level",
+                                       "c.yaml", "--config"});
+    EXPECT_EQ(flags.log_level, row.level);
+    EXPECT_EQ(flags.log_format, row.format);
+    absl::Status status = CheckLogFlags(flags);
+    if (row.error.empty()) {
+      EXPECT_TRUE(status.ok()) << status;
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_NE(status.message().find(row.error), absl::string_view::npos) << status;
+    }
+  }
 }
 
 TEST(ParseAddressTest, FormatsBack) {

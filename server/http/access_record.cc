@@ -1,0 +1,167 @@
+#include "server/http/access_record.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "server/log/log.h"
+
+namespace rwproxy {
+namespace {
+
+constexpr const char* kFlagNames[] = {"NR", "UF", "UO", "UT", "UR", "DC", "RL", "BR", "UM"};
+
+void AppendMs(int64_t us, std::string* out) {
+  char text[32];
+  int n = std::snprintf(text, sizeof(text), "%.3f", static_cast<double>(us) / 1000.0);
+  out->append(text, static_cast<size_t>(n));
+}
+
+void AppendInt(int64_t value, std::string* out) {
+  char text[24];
+  auto [end, ec] = std::to_chars(text, text + sizeof(text), value);
+  out->append(text, end);
+}
+
+void JsonString(std::string* out, std::string_view key, std::string_view value) {
+  out->append(",\"");
+  out->append(key);
+  out->append("\":\"");
+  log::AppendJsonEscaped(out, value);
+  out->push_back('"');
+}
+
+void JsonNumber(std::string* out, std::string_view key, int64_t value) {
+  out->append(",\"");
+  out->append(key);
+  out->append("\":");
+  AppendInt(value, out);
+}
+
+void JsonMs(std::string* out, std::string_view key, int64_t us) {
+  out->append(",\"");
+  out->append(key);
+  out->append("\":");
+  AppendMs(us, out);
+}
+
+// Text fields: "-" when empty; quoted when they may hold spaces.
+void TextField(std::string* out, std::string_view value, bool quote) {
+  out->push_back(' ');
+  if (value.empty()) {
+    out->push_back('-');
+    return;
+  }
+  if (quote) out->push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') out->push_back('\\');
+    out->push_back(static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  }
+  if (quote) out->push_back('"');
+}
+
+}  // namespace
+
+std::string FlagCodes(uint32_t flags) {
+  std::string out;
+  for (size_t i = 0; i < sizeof(kFlagNames) / sizeof(kFlagNames[0]); ++i) {
+    if (flags & (1u << i)) {
+      if (!out.empty()) out.push_back(',');
+      out.append(kFlagNames[i]);
+    }
+  }
+  return out;
+}
+
+bool IsValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 200) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("._:+=/-").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+RequestIdGenerator::RequestIdGenerator(uint64_t process_nonce, unsigned worker) {
+  int n = std::snprintf(prefix_, sizeof(prefix_), "%012llx-%x-",
+                        static_cast<unsigned long long>(process_nonce & 0xffffffffffffULL),
+                        worker);
+  prefix_size_ = static_cast<size_t>(n);
+}
+
+void RequestIdGenerator::Next(std::string* out) {
+  out->assign(prefix_, prefix_size_);
+  char text[20];
+  auto [end, ec] = std::to_chars(text, text + sizeof(text), ++counter_, 16);
+  out->append(text, end);
+}
+
+void FormatAccessRecord(const AccessRecord& r, AccessLogFormat format,
+                        std::chrono::steady_clock::time_point end, std::string* out) {
+  const int64_t duration_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(end - r.start).count();
+  const std::string flags = FlagCodes(r.flags);
+  if (format == AccessLogFormat::kJson) {
+    out->append("{\"ts\":\"");
+    out->append(log::Rfc3339Micros(r.start_unix_us));
+    out->push_back('"');
+    JsonString(out, "method", r.method);
+    JsonString(out, "authority", r.authority);
+    JsonString(out, "path", r.path);
+    JsonString(out, "upstream_path", r.upstream_path);
+    JsonNumber(out, "status", r.status);
+    JsonString(out, "route", r.route);
+    JsonString(out, "cluster", r.cluster);
+    JsonString(out, "endpoint", r.endpoint);
+    out->append(r.upstream_reused ? ",\"upstream_reused\":true" : ",\"upstream_reused\":false");
+    JsonNumber(out, "retries", r.retries);
+    JsonNumber(out, "request_bytes", static_cast<int64_t>(r.request_bytes));
+    JsonNumber(out, "response_bytes", static_cast<int64_t>(r.response_bytes));
+    JsonMs(out, "duration_ms", duration_us);
+    JsonMs(out, "upstream_connect_ms", r.connect_us);
+    JsonMs(out, "upstream_first_byte_ms", r.first_byte_us < 0 ? 0 : r.first_byte_us);
+    JsonString(out, "client", r.client);
+    JsonString(out, "request_id", r.request_id);
+    JsonString(out, "user_agent", r.user_agent);
+    JsonString(out, "flags", flags);
+    out->append("}\n");
+    return;
+  }
+  // text: ts client "METHOD PATH" status route cluster endpoint reused=R retries=N
+  //       req_bytes resp_bytes duration_ms connect_ms first_byte_ms "upstream_path" authority
+  //       request_id "user_agent" flags
+  out->append(log::Rfc3339Micros(r.start_unix_us));
+  TextField(out, r.client, false);
+  out->append(" \"");
+  out->append(r.method);
+  out->push_back(' ');
+  for (char c : r.path) out->push_back(static_cast<unsigned char>(c) < 0x20 || c == '"' ? '?' : c);
+  out->push_back('"');
+  out->push_back(' ');
+  AppendInt(r.status, out);
+  TextField(out, r.route, false);
+  TextField(out, r.cluster, false);
+  TextField(out, r.endpoint, false);
+  out->append(r.upstream_reused ? " reused=1 retries=" : " reused=0 retries=");
+  AppendInt(r.retries, out);
+  out->push_back(' ');
+  AppendInt(static_cast<int64_t>(r.request_bytes), out);
+  out->push_back(' ');
+  AppendInt(static_cast<int64_t>(r.response_bytes), out);
+  out->push_back(' ');
+  AppendMs(duration_us, out);
+  out->push_back(' ');
+  AppendMs(r.connect_us, out);
+  out->push_back(' ');
+  AppendMs(r.first_byte_us < 0 ? 0 : r.first_byte_us, out);
+  TextField(out, r.upstream_path, true);
+  TextField(out, r.authority, false);
+  TextField(out, r.request_id, false);
+  TextField(out, r.user_agent, true);
+  TextField(out, flags, false);
+  out->push_back('\n');
+}
+
+}  // namespace rwproxy
