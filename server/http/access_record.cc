@@ -11,23 +11,54 @@ namespace {
 
 constexpr const char* kFlagNames[] = {"NR", "UF", "UO", "UT", "UR", "DC", "RL", "BR", "UM"};
 
-void AppendMs(int64_t us, std::string* out) {
-  char text[32];
-  int n = std::snprintf(text, sizeof(text), "%.3f", static_cast<double>(us) / 1000.0);
-  out->append(text, static_cast<size_t>(n));
-}
-
 void AppendInt(int64_t value, std::string* out) {
   char text[24];
   auto [end, ec] = std::to_chars(text, text + sizeof(text), value);
   out->append(text, end);
 }
 
+// Microseconds as milliseconds with three decimals ("2.250"), without printf.
+void AppendMs(int64_t us, std::string* out) {
+  if (us < 0) us = 0;
+  AppendInt(us / 1000, out);
+  const int frac = static_cast<int>(us % 1000);
+  const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
+                          static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
+  out->append(digits, 4);
+}
+
+// RFC 3339 with microseconds; the date and time part is formatted once per second per thread.
+void AppendTimestamp(int64_t unix_us, std::string* out) {
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached;  // "2026-12-01T23:31:26"
+  const int64_t second = unix_us / 1000000;
+  if (second != cached_second) {
+    cached = log::Rfc3339Micros(second * 1000000).substr(0, 19);
+    cached_second = second;
+  }
+  out->append(cached);
+  char frac[8] = {'.', '0', '0', '0', '0', '0', '0', 'Z'};
+  int64_t us = unix_us % 1000000;
+  for (int i = 6; i >= 1; --i, us /= 10) frac[i] = static_cast<char>('0' + us % 10);
+  out->append(frac, 8);
+}
+
+// JSON escaping with a fast path for the common case (nothing to escape).
+void AppendEscaped(std::string* out, std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) {
+      log::AppendJsonEscaped(out, text);
+      return;
+    }
+  }
+  out->append(text);
+}
+
 void JsonString(std::string* out, std::string_view key, std::string_view value) {
   out->append(",\"");
   out->append(key);
   out->append("\":\"");
-  log::AppendJsonEscaped(out, value);
+  AppendEscaped(out, value);
   out->push_back('"');
 }
 
@@ -102,10 +133,19 @@ void FormatAccessRecord(const AccessRecord& r, AccessLogFormat format,
                         std::chrono::steady_clock::time_point end, std::string* out) {
   const int64_t duration_us =
       std::chrono::duration_cast<std::chrono::microseconds>(end - r.start).count();
-  const std::string flags = FlagCodes(r.flags);
+  char flag_text[40];
+  size_t flag_size = 0;
+  for (size_t i = 0; i < sizeof(kFlagNames) / sizeof(kFlagNames[0]); ++i) {
+    if (r.flags & (1u << i)) {
+      if (flag_size > 0) flag_text[flag_size++] = ',';
+      flag_text[flag_size++] = kFlagNames[i][0];
+      flag_text[flag_size++] = kFlagNames[i][1];
+    }
+  }
+  const std::string_view flags(flag_text, flag_size);
   if (format == AccessLogFormat::kJson) {
     out->append("{\"ts\":\"");
-    out->append(log::Rfc3339Micros(r.start_unix_us));
+    AppendTimestamp(r.start_unix_us, out);
     out->push_back('"');
     JsonString(out, "method", r.method);
     JsonString(out, "authority", r.authority);
@@ -132,7 +172,7 @@ void FormatAccessRecord(const AccessRecord& r, AccessLogFormat format,
   // text: ts client "METHOD PATH" status route cluster endpoint reused=R retries=N
   //       req_bytes resp_bytes duration_ms connect_ms first_byte_ms "upstream_path" authority
   //       request_id "user_agent" flags
-  out->append(log::Rfc3339Micros(r.start_unix_us));
+  AppendTimestamp(r.start_unix_us, out);
   TextField(out, r.client, false);
   out->append(" \"");
   out->append(r.method);
