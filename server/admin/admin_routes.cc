@@ -10,6 +10,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "re2/re2.h"
 #include "server/admin/config_dump.h"
+#include "server/admin/dashboard.h"
 #include "server/log/log.h"
 
 #ifndef RWPROXY_BUILD_TYPE
@@ -27,9 +28,9 @@ const auto kProcessStart = std::chrono::steady_clock::now();
 constexpr std::chrono::milliseconds kDrainPoll{50};
 
 constexpr char kHelp[] =
-    "unknown admin path; try GET /ready /healthz /stats /stats?format=json /stats?filter=REGEX "
-    "/metrics /clusters /clusters?format=text /config_dump /server_info /logging "
-    "/drain?wait=20s; POST /drain /logging?level=debug /quitquitquit\n";
+    "unknown admin path; try GET / (dashboard) /ready /healthz /stats /stats?format=json "
+    "/stats?filter=REGEX /metrics /clusters /clusters?format=text /config_dump /server_info "
+    "/logging /drain?wait=20s; POST /drain /logging?level=debug /quitquitquit\n";
 
 // Which methods each path takes; the second is its Allow header.
 struct PathMethods {
@@ -37,9 +38,16 @@ struct PathMethods {
   std::string_view allow;
 };
 constexpr PathMethods kPaths[] = {
-    {"/ready", "GET, HEAD"},       {"/healthz", "GET, HEAD"},       {"/stats", "GET, HEAD"},
-    {"/metrics", "GET, HEAD"},     {"/clusters", "GET, HEAD"},      {"/config_dump", "GET, HEAD"},
-    {"/server_info", "GET, HEAD"}, {"/logging", "GET, HEAD, POST"}, {"/drain", "GET, POST"},
+    {"/", "GET, HEAD"},
+    {"/ready", "GET, HEAD"},
+    {"/healthz", "GET, HEAD"},
+    {"/stats", "GET, HEAD"},
+    {"/metrics", "GET, HEAD"},
+    {"/clusters", "GET, HEAD"},
+    {"/config_dump", "GET, HEAD"},
+    {"/server_info", "GET, HEAD"},
+    {"/logging", "GET, HEAD, POST"},
+    {"/drain", "GET, POST"},
     {"/quitquitquit", "POST"},
 };
 
@@ -179,7 +187,10 @@ asio::awaitable<AdminRoutes::Then> AdminRoutes::Handle(const Request& request, b
           "admin POST actions answer only clients on loopback (kubectl exec or port-forward)\n");
     co_return Then::kNothing;
   }
-  if (path == "/ready") {
+  if (path == "/") {
+    response->set(http::field::content_type, "text/html; charset=utf-8");
+    response->body() = DashboardHtml();
+  } else if (path == "/ready") {
     const bool ready = handlers_.ready();
     Reply(response, ready ? http::status::ok : http::status::service_unavailable,
           ready ? "ready\n" : "not ready (draining or not configured)\n");

@@ -1,6 +1,7 @@
 // The admin listener: plain HTTP/1.1, low traffic, so one thread of its own; it never runs on a
 // worker. Endpoints (GET also answers HEAD, except /drain):
 //
+//   GET  /                    the dashboard page (dashboard.h)
 //   GET  /ready               200 while serving, 503 while draining or before the first config
 //   GET  /healthz             200 while the process runs
 //   GET  /stats               `cluster.app.rq_total: 3` lines; ?format=json for one JSON object
