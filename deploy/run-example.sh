@@ -5,7 +5,7 @@
 # Usage: deploy/run-example.sh [--demo-only]   (--demo-only: stop after the demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deploy/install-deps.sh
+deploy/install-deps.sh --no-browser
 cmake -S . -B build -G Ninja >/dev/null
 cmake --build build -j"$(nproc)" --target rwproxy rwupstream rwctl
 run=$(mktemp -d)

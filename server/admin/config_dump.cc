@@ -77,7 +77,6 @@ class Json {
   bool after_key_ = false;
 };
 
-constexpr char kCompiledTemplate[] = "<compiled template>";
 
 std::string_view LbPolicyName(LbPolicy policy) {
   switch (policy) {
@@ -207,7 +206,7 @@ void WriteRoute(const CompiledRoute& route, Json& j) {
   switch (route.action) {
     case CompiledRoute::Action::kCluster:
       j.Key("rewrite").Open('{');
-      if (route.path_rewrite) j.Key("path").Str(kCompiledTemplate);
+      if (route.path_rewrite) j.Key("path").Str(route.template_text);
       if (route.prefix_rewrite) j.Key("prefix").Str(*route.prefix_rewrite);
       if (route.host_rewrite) j.Key("host").Str(*route.host_rewrite);
       j.Close('}').Key("backends").Open('[');
@@ -219,7 +218,7 @@ void WriteRoute(const CompiledRoute& route, Json& j) {
       WriteRetry(route.retry, j);
       break;
     case CompiledRoute::Action::kRedirect:
-      j.Key("redirect").Open('{').Key("location").Str(kCompiledTemplate);
+      j.Key("redirect").Open('{').Key("location").Str(route.template_text);
       j.Key("status").Num(route.status).Close('}');
       break;
     case CompiledRoute::Action::kRespond:

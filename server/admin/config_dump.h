@@ -9,9 +9,8 @@
 //     "http":{"normalize_path":true,...}}}
 //
 // Keys follow routes.yaml. Durations are strings ("1s", "1m30s"); an absent optional block
-// (health_check, outlier_detection, retry) is null. Compiled templates (rewrite.path,
-// redirect.location) do not keep their source text, so they show as "<compiled template>";
-// `rwctl get` shows the text as applied.
+// (health_check, outlier_detection, retry) is null. Templates (rewrite.path,
+// redirect.location) show as written.
 //
 // Free function; any thread (the Snapshot is immutable).
 #ifndef RWPROXY_SERVER_ADMIN_CONFIG_DUMP_H_

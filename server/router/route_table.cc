@@ -108,6 +108,7 @@ std::unique_ptr<CompiledRoute> Compile(const RouteSpec& spec, int index,
       return;
     }
     route->path_rewrite = std::move(*t);
+    route->template_text = text;
   };
   if (const auto* cluster = std::get_if<ClusterAction>(&spec.action)) {
     route->action = CompiledRoute::Action::kCluster;

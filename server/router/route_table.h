@@ -44,6 +44,7 @@ struct CompiledRoute {
   std::vector<CompiledBackend> backends;  // kCluster: one, or a weighted split
   uint64_t total_weight = 0;
   std::optional<RewriteTemplate> path_rewrite;  // rewrite.path, or the redirect location
+  std::string template_text;                    // its source, as configured (config_dump)
   std::optional<std::string> prefix_rewrite;
   std::optional<std::string> host_rewrite;
   int status = 0;     // redirect or respond status

@@ -307,6 +307,7 @@ TEST_F(DashboardTest, ShowsRoutesClustersAndChartsInABrowser) {
   EXPECT_GE(IntAttribute(StartTag(api, "data-route="), "data-requests"), kWarmRequests) << api;
   EXPECT_NE(api.find("^/api/(.*)$"), std::string::npos) << api;
   EXPECT_NE(api.find(">path<"), std::string::npos) << "no path rewrite shown: " << api;
+  EXPECT_NE(api.find(">/$1<"), std::string::npos) << "no rewrite template shown: " << api;
   EXPECT_NE(api.find(">app<"), std::string::npos) << "no target cluster shown: " << api;
   const std::string moved = Row(wide->dom, "data-route=\"moved\"");
   EXPECT_NE(moved.find("redirect 301"), std::string::npos) << moved;
