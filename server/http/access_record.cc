@@ -1,5 +1,6 @@
 #include "server/http/access_record.h"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 
@@ -44,9 +45,16 @@ void AppendTimestamp(int64_t unix_us, std::string* out) {
 }
 
 // JSON escaping with a fast path for the common case (nothing to escape).
+constexpr std::array<bool, 256> kNeedsEscape = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = true;
+  table['"'] = table['\\'] = table[0x7f] = true;
+  return table;
+}();
+
 void AppendEscaped(std::string* out, std::string_view text) {
   for (unsigned char c : text) {
-    if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) {
+    if (kNeedsEscape[c]) {
       log::AppendJsonEscaped(out, text);
       return;
     }
@@ -92,6 +100,23 @@ void TextField(std::string* out, std::string_view value, bool quote) {
 }
 
 }  // namespace
+
+int64_t UnixMicros(std::chrono::steady_clock::time_point at) {
+  thread_local std::chrono::steady_clock::time_point refreshed{};
+  thread_local int64_t offset_us = 0;  // wall - steady
+  if (at - refreshed > std::chrono::seconds(1) || at < refreshed) {
+    const auto steady = std::chrono::steady_clock::now();
+    const int64_t wall = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    offset_us = wall - std::chrono::duration_cast<std::chrono::microseconds>(
+                           steady.time_since_epoch())
+                           .count();
+    refreshed = steady;
+  }
+  return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count() +
+         offset_us;
+}
 
 std::string FlagCodes(uint32_t flags) {
   std::string out;

@@ -64,17 +64,28 @@ class AccessLogScope {
 
 // x-request-id: the client's when valid (it is forwarded as is), else a generated one (sent
 // upstream as X-Request-Id; an invalid one is dropped). Returns the request's ID.
+// Also finds the User-Agent (for the access log) in the same pass.
 std::string_view TakeRequestId(const MessageHead& head, const char* base, RequestFraming* framing,
-                               RequestIdGenerator* ids, std::string* generated) {
+                               RequestIdGenerator* ids, std::string* generated,
+                               std::string_view* user_agent) {
   generated->clear();
+  std::string_view kept;
+  bool seen = false;
   for (int i = 0; i < head.header_count; ++i) {
     std::string_view name = head.headers[i].name.In(base);
-    if (name.size() != 12 || !EqualsIgnoreCase(name, "x-request-id")) continue;
-    std::string_view value = head.headers[i].value.In(base);
-    if (IsValidRequestId(value)) return value;
-    framing->drop.set(static_cast<size_t>(i));
-    break;
+    if (name.size() == 10 && user_agent->empty() && EqualsIgnoreCase(name, "user-agent")) {
+      *user_agent = head.headers[i].value.In(base);
+    } else if (name.size() == 12 && EqualsIgnoreCase(name, "x-request-id")) {
+      std::string_view value = head.headers[i].value.In(base);
+      if (!seen && IsValidRequestId(value)) {  // the first one, if valid; later ones dropped
+        kept = value;
+      } else {
+        framing->drop.set(static_cast<size_t>(i));
+      }
+      seen = true;
+    }
   }
+  if (!kept.empty()) return kept;
   ids->Next(generated);
   return *generated;
 }
@@ -183,7 +194,7 @@ Task<bool> DownstreamSession::ServeOne() {
   if (ctx_.access_log) {
     record.started = true;
     record.start = Clock::now();
-    record.start_unix_us = absl::ToUnixMicros(absl::Now());
+    record.start_unix_us = UnixMicros(record.start);
     record.method.assign(head.method.In(base));
     record.path.assign(head.target.In(base));
     record.client.assign(address_);
@@ -201,13 +212,13 @@ Task<bool> DownstreamSession::ServeOne() {
     record.response_bytes = reply_text.size();
     co_return co_await SendReply(reply_text, false);
   }
+  std::string_view user_agent;
   const std::string_view request_id =
-      TakeRequestId(head, base, &framing, ctx_.request_ids, &state->request_id);
+      TakeRequestId(head, base, &framing, ctx_.request_ids, &state->request_id, &user_agent);
   if (ctx_.access_log) {
     record.request_id.assign(request_id);
     record.authority.assign(framing.host);
-    HeadFields fields(head, base);
-    record.user_agent.assign(fields.Find("user-agent").value_or(std::string_view()));
+    record.user_agent.assign(user_agent);
     record.request_bytes = head.size + (framing.body == BodyKind::kLength ? framing.length : 0);
   }
   const size_t whole = WholeRequest(head, framing, buffer_.size());
