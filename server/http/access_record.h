@@ -55,6 +55,12 @@ struct AccessRecord {
 
   void Reset() {
     started = false;
+    method.clear();
+    authority.clear();
+    path.clear();
+    client.clear();
+    request_id.clear();
+    user_agent.clear();
     upstream_path.clear();
     route.clear();
     cluster.clear();

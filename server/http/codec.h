@@ -32,9 +32,9 @@ struct HeaderField {
 
 inline constexpr int kMaxHeaders = 100;        // fields of a response head; more: 502
 // Fields of a request head (more: 431): fewer than kMaxHeaders, so that the head rwproxy sends
-// upstream, with the fields it adds (Host, X-Forwarded-For, X-Forwarded-Proto, framing), is
-// still within the limit it applies itself. Found by the forwarding fuzz target.
-inline constexpr int kMaxRequestFields = kMaxHeaders - 4;
+// upstream, with the fields it adds (Host, X-Forwarded-For, X-Forwarded-Proto, X-Request-Id,
+// framing), is still within the limit it applies itself. Found by the forwarding fuzz target.
+inline constexpr int kMaxRequestFields = kMaxHeaders - 5;
 inline constexpr size_t kMaxHeadSize = 64 * 1024;  // more: 431
 
 struct MessageHead {

@@ -62,16 +62,18 @@ class AccessLogScope {
   AccessRecord& record_;
 };
 
-// x-request-id: the client's when valid (it is forwarded as is), else a generated one (sent
-// upstream as X-Request-Id; an invalid one is dropped). Returns the request's ID.
+// x-request-id: the client's first one when valid and not dropped as hop-by-hop (it is
+// forwarded as is), else a generated one (*generated_out: sent upstream as X-Request-Id);
+// invalid ones and duplicates are dropped. The ID is copied into *id: the client buffer moves on
+// while the request runs.
 // Also finds the User-Agent (for the access log) in the same pass.
-std::string_view TakeRequestId(const MessageHead& head, const char* base, RequestFraming* framing,
-                               RequestIdGenerator* ids, std::string* generated,
-                               std::string_view* user_agent) {
-  generated->clear();
+void TakeRequestId(const MessageHead& head, const char* base, RequestFraming* framing,
+                   RequestIdGenerator* ids, std::string* id, bool* generated_out,
+                   std::string_view* user_agent) {
   std::string_view kept;
   bool seen = false;
   for (int i = 0; i < head.header_count; ++i) {
+    if (framing->drop.test(static_cast<size_t>(i))) continue;  // hop-by-hop: not forwarded
     std::string_view name = head.headers[i].name.In(base);
     if (name.size() == 10 && user_agent->empty() && EqualsIgnoreCase(name, "user-agent")) {
       *user_agent = head.headers[i].value.In(base);
@@ -85,9 +87,12 @@ std::string_view TakeRequestId(const MessageHead& head, const char* base, Reques
       seen = true;
     }
   }
-  if (!kept.empty()) return kept;
-  ids->Next(generated);
-  return *generated;
+  *generated_out = kept.empty();
+  if (kept.empty()) {
+    ids->Next(id);
+  } else {
+    id->assign(kept);
+  }
 }
 
 }  // namespace
@@ -213,8 +218,9 @@ Task<bool> DownstreamSession::ServeOne() {
     co_return co_await SendReply(reply_text, false);
   }
   std::string_view user_agent;
-  const std::string_view request_id =
-      TakeRequestId(head, base, &framing, ctx_.request_ids, &state->request_id, &user_agent);
+  TakeRequestId(head, base, &framing, ctx_.request_ids, &state->request_id,
+                &state->request_id_generated, &user_agent);
+  const std::string_view request_id = state->request_id;
   if (ctx_.access_log) {
     record.request_id.assign(request_id);
     record.authority.assign(framing.host);

@@ -8,6 +8,10 @@ namespace rwproxy::exchange_internal {
 
 Task<Failure> Exchange::Attempt() {
   acquire_error_ = AcquireError::kNone;
+  if (record_) {  // the log reports the last try's timings
+    record_->connect_us = 0;
+    record_->first_byte_us = -1;
+  }
   if (!lease_ && !TakeIdle()) {
     co_await Acquire(false);
     if (!lease_) {

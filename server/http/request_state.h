@@ -29,7 +29,8 @@ struct RequestState {
   std::string client_head;    // status line and added fields; local replies
   std::string head_copy;    // the upstream head, when the client buffer must take a body
   std::string body_copy;    // a chunked request body, re-chunked, while it is buffered
-  std::string request_id;   // a generated X-Request-Id (empty: the client's valid one is kept)
+  std::string request_id;   // this request's ID (the client's, copied, or a generated one)
+  bool request_id_generated = false;  // generated: sent upstream as X-Request-Id
   AccessRecord access;      // filled only when the access log is on
 };
 

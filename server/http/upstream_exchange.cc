@@ -22,9 +22,11 @@ ExchangeOutcome Exchange::Fail(Failure failure) {
       return Local(502, absl::StrCat("malformed response from upstream ", key, ": ", reason_));
     case Failure::kBadRequest:
       ++ctx_.listener.downstream_rq_bad;
+      if (record_) record_->flags |= kFlagBadRequest;
       body_.done = false;  // framing is lost: close
       return Local(400, absl::StrCat("bad request body: ", reason_));
     case Failure::kClient:
+      if (record_) record_->flags |= kFlagDownstreamClosed;
       return ExchangeOutcome{};  // the client is gone or too slow: close without a reply
     default:
       return Local(502, absl::StrCat("upstream ", key, " closed the connection"));
@@ -224,7 +226,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   params.client_address = client_.address;
   params.body = framing.body;
   params.length = framing.length;
-  params.request_id = client_.state.request_id;  // generated, or empty: the client's is kept
+  if (client_.state.request_id_generated) params.request_id = client_.state.request_id;
   BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params,
                     &client_.state.upstream_head, &wire_);
   if (!body_.done) {
@@ -268,12 +270,12 @@ Task<ExchangeOutcome> Exchange::Run() {
     }
     failure = co_await Attempt();
     TryResult result = TryResult::kResponse;
-    if (record_) NoteTry(failure);
     if (ctx_.stopping) {  // worker shutdown aborted it: not the endpoint's fault, no retry
       failure = Failure::kClient;
       acquire_error_ = AcquireError::kNone;
       break;
     }
+    if (record_) NoteTry(failure);
     if (failure == Failure::kNone) {
       result = TryResult::kResponse;
     } else if (acquire_error_ == AcquireError::kConnectFailed ||

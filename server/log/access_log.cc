@@ -41,8 +41,8 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& si
     }
   }
   std::unique_ptr<AccessLog> log(new AccessLog(std::move(path), fd, format));
-  if (!log->path_.empty()) {
-    g_reopen_target.store(log.get());
+  if (!log->path_.empty()) g_reopen_target.store(log.get());
+  {  // always handled (a stray logrotate signal must not kill a proxy logging to stdout)
     struct sigaction action {};
     action.sa_handler = OnSigusr1;
     sigemptyset(&action.sa_mask);
@@ -105,7 +105,8 @@ void AccessLog::Run() {
                    [&] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) {
         if (stop_) return;
-        if (reopen_.exchange(false)) ReopenNow();
+        lock.unlock();
+        if (reopen_.exchange(false)) ReopenNow();  // file I/O outside the lock
         continue;
       }
       chunk = std::move(queue_.front());

@@ -5,6 +5,7 @@
 #   direct   wrk against the upstream itself (reference; its cpu/RSS columns are the upstream's)
 #   rwproxy  build/bin/rwproxy, regex rewrite route ^/api/(.*)$ -> /$1, pool max_idle 64
 #   rwlog    the same rwproxy with --access-log FILE (JSON lines): the access log's cost on W1
+#   ngxlog   the same nginx with access_log FILE combined buffer=64k: nginx's cost, for comparison
 #   nginx    Debian nginx, `upstream { keepalive 64; }`, same rewrite
 #   haproxy  Debian HAProxy, `http-reuse always`, `http-request replace-path`, nbthread = workers
 # Workloads: W1 = -c CONNECTIONS keep-alive clients; close = the same with `Connection: close`.
@@ -82,6 +83,13 @@ http {
 }
 CONF
 "${pin_proxy[@]}" nginx -c "$dir/ngx/nginx.conf" -p "$dir/ngx" & ngx_pid=$!; pids+=("$ngx_pid")
+# ngxlog: the same nginx with its access log on, to a file (buffered, as nginx users configure it;
+# its default combined format): what an access log costs nginx, next to rwlog.
+ngxlog_port=$(free_port); mkdir -p "$dir/ngxlog"
+sed -e "s|listen 127.0.0.1:$ngx_port;|listen 127.0.0.1:$ngxlog_port;|" -e "s|$dir/ngx/|$dir/ngxlog/|g" \
+    -e "s|access_log off;|access_log $dir/ngxlog/access.log combined buffer=64k flush=1s;|" \
+    "$dir/ngx/nginx.conf" > "$dir/ngxlog/nginx.conf"
+"${pin_proxy[@]}" nginx -c "$dir/ngxlog/nginx.conf" -p "$dir/ngxlog" & ngxlog_pid=$!; pids+=("$ngxlog_pid")
 
 # HAProxy: -db keeps it in the foreground (one process, nbthread threads). `no strict-limits` lets
 # it start when 2*maxconn exceeds the fd hard limit (only idle client connections are needed then).
@@ -136,11 +144,11 @@ rwlog_admin=$(awk '$1=="admin"{print $2}' "$dir/rwlog.ports")
 wait_ok() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
             echo "not answering: $1 (logs in $dir)" >&2; exit 1; }
 wait_ok "http://127.0.0.1:$stat_port/"
-for p in $up_port $ngx_port $ha_port $rw_port $rwlog_port; do wait_ok "http://127.0.0.1:$p/api/x"; done
+for p in $up_port $ngx_port $ngxlog_port $ha_port $rw_port $rwlog_port; do wait_ok "http://127.0.0.1:$p/api/x"; done
 
 # --- measurement helpers ------------------------------------------------------------------------
-declare -A port=([direct]=$up_port [rwproxy]=$rw_port [rwlog]=$rwlog_port [nginx]=$ngx_port [haproxy]=$ha_port)
-declare -A pid=([direct]=$up_pid [rwproxy]=$rw_pid [rwlog]=$rwlog_pid [nginx]=$ngx_pid [haproxy]=$ha_pid)
+declare -A port=([direct]=$up_port [rwproxy]=$rw_port [rwlog]=$rwlog_port [nginx]=$ngx_port [ngxlog]=$ngxlog_port [haproxy]=$ha_port)
+declare -A pid=([direct]=$up_pid [rwproxy]=$rw_pid [rwlog]=$rwlog_pid [nginx]=$ngx_pid [ngxlog]=$ngxlog_pid [haproxy]=$ha_pid)
 # procs PID: the PID and its children (nginx: master + workers; rwproxy/haproxy: one process)
 # shellcheck disable=SC2046  # one PID per word
 procs() { echo "$1" $(pgrep -P "$1" || true); }
@@ -201,13 +209,13 @@ fi
 echo "# wrk -t1 -c$conns -d${duration}s --latency, rounds=$rounds; W1 = keep-alive, close = 'Connection: close'"
 results=()
 for _ in $(seq 1 "$rounds"); do
-  for t in direct rwproxy rwlog nginx haproxy; do results+=("$(run $t W1)"); done
+  for t in direct rwproxy rwlog nginx ngxlog haproxy; do results+=("$(run $t W1)"); done
   for t in rwproxy nginx haproxy; do results+=("$(run $t close -H 'Connection: close')"); done
 done
 printf '%s\n' "${results[@]}" > "$dir/results.txt"
 
 printf '\n%-16s %9s %8s %8s %10s %11s %14s %8s\n' target req/s p50_ms p99_ms requests cpu_us/req upstream_cx/1k RSS_MiB
-for n in direct_W1 {rwproxy,rwlog,nginx,haproxy}_W1 {rwproxy,nginx,haproxy}_close; do
+for n in direct_W1 {rwproxy,rwlog,nginx,ngxlog,haproxy}_W1 {rwproxy,nginx,haproxy}_close; do
   rps=$(col "$n" 2 | median)
   p50=$(for v in $(col "$n" 3); do to_ms "$v"; done | median)
   p99=$(for v in $(col "$n" 4); do to_ms "$v"; done | median)
@@ -229,7 +237,9 @@ for wl in W1 close; do
 done
 awk -v r="$rps_rwproxy_W1" -v d="$rps_direct_W1" 'BEGIN{printf "W1 req/s rwproxy/direct %.2f\n", r / d}'
 awk -v on="$rps_rwlog_W1" -v off="$rps_rwproxy_W1" -v con="$cpu_rwlog_W1" -v coff="$cpu_rwproxy_W1" \
-  'BEGIN{printf "W1 access log to a file: req/s %.1f%% of without (target >= 90%%), cpu/req %+.1f%%\n", 100 * on / off, 100 * (con - coff) / coff}'
+  'BEGIN{printf "W1 access log to a file: rwproxy req/s %.1f%% of without (target >= 90%%), cpu/req %+.1f%%\n", 100 * on / off, 100 * (con - coff) / coff}'
+awk -v on="$rps_ngxlog_W1" -v off="$rps_nginx_W1" -v con="$cpu_ngxlog_W1" -v coff="$cpu_nginx_W1" \
+  'BEGIN{printf "W1 access log to a file: nginx   req/s %.1f%% of without, cpu/req %+.1f%%\n", 100 * on / off, 100 * (con - coff) / coff}'
 echo "access log: $(wc -l < "$dir/access.log") lines written, $(curl -s "http://$rwlog_admin/stats" | grep -o 'access_log_dropped: [0-9]*' || echo 'access_log_dropped: 0')"
 echo "RSS idle (before any load): $idle_mib"
 grep -h "Socket errors\|Non-2xx" "$dir/results.txt" || echo "wrk errors: none"

@@ -145,7 +145,7 @@ void FuzzForwarding(std::string_view data) {
   // What goes upstream: the head, then the body restated (chunked bodies re-chunked).
   std::string target = std::string(framing.path) + std::string(framing.query);
   rwproxy::UpstreamHead params{target, framing.host.empty() ? "h" : framing.host, "10.0.0.1",
-                               framing.body, framing.length};
+                               framing.body, framing.length, "0123456789ab-0-1"};
   std::string scratch;
   rwproxy::Gather gather;
   rwproxy::BuildUpstreamHead(head, data.data(), framing, params, &scratch, &gather);

@@ -277,5 +277,28 @@ TEST_F(FramingTest, LocalRepliesCarryTheRequestId) {
   EXPECT_FALSE(failed->Header("x-request-id").empty());
 }
 
+TEST_F(FramingTest, TheRequestIdSurvivesABodyThatArrivesLater) {
+  // The head alone first: the body read reuses the client buffer where the head was.
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->WriteRaw("POST /down/x HTTP/1.1\r\nHost: a\r\nX-Request-Id: rid-body\r\n"
+                                 "Content-Length: 22\r\n\r\n"));
+  RW_ASSERT_OK((*conn)->WriteRaw("X-Evil: injected\r\n\r\n\r\n"));
+  auto reply = (*conn)->ReadResponse();  // 502: nothing listens on port 1
+  RW_ASSERT_OK(reply);
+  EXPECT_EQ(reply->status, 502);
+  EXPECT_EQ(reply->Header("x-request-id"), "rid-body");
+  EXPECT_FALSE(reply->HasHeader("x-evil"));
+}
+
+TEST_F(FramingTest, ARequestIdNamedInConnectionIsReplaced) {
+  auto res = Get("/c", {{"Connection", "x-request-id"}, {"X-Request-Id", "hop-id"}});
+  RW_ASSERT_OK(res);
+  auto requests = upstream_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].bytes.find("hop-id"), std::string::npos) << requests[0].bytes;
+  WithoutRequestId(requests[0].bytes);  // exactly one, generated
+}
+
 }  // namespace
 }  // namespace rwtest
