@@ -41,10 +41,12 @@ void Poller::Run(asio::io_context& io, std::chrono::milliseconds tick,
   // Without outstanding work, poll() would stop the io_context: keep it running until Stop.
   auto work = asio::make_work_guard(io);
   auto next_tick = std::chrono::steady_clock::now() + tick;
+  running_ = true;
   while (!io.stopped()) {
     io.poll();  // ready handlers and posted tasks (no reactor: no syscall)
     if (io.stopped()) break;
     auto now = std::chrono::steady_clock::now();
+    now_ = now;
     if (now >= next_tick) {
       on_tick();
       next_tick = now + tick;
@@ -62,8 +64,12 @@ void Poller::Run(asio::io_context& io, std::chrono::milliseconds tick,
         std::chrono::ceil<std::chrono::milliseconds>(wake_at - now).count());
     // The batch is handled inside the io_context (the next poll), where Asio recycles the
     // memory of coroutine frames and handlers; outside it, every one would be a malloc.
-    if (Wait(timeout) > 0) asio::post(io, [this] { HandleEvents(); });
+    if (Wait(timeout) > 0) {
+      now_ = std::chrono::steady_clock::now();  // when this batch's events are handled
+      asio::post(io, [this] { HandleEvents(); });
+    }
   }
+  running_ = false;
 }
 
 void Poller::After(std::chrono::steady_clock::time_point at,

@@ -56,6 +56,12 @@ class Poller {
   // retry's backoff, without an Asio timer (Run only; not in Start() mode).
   void After(std::chrono::steady_clock::time_point at,
              boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
+  // The time of the current batch of events, read once per loop iteration (as nginx caches its
+  // time per event loop): timings that tolerate a few microseconds of skew (the access log) cost
+  // no clock read. Outside Run (nested Start mode), the clock itself.
+  std::chrono::steady_clock::time_point Now() const {
+    return running_ ? now_ : std::chrono::steady_clock::now();
+  }
   // Worker shutdown: every pending After() handler runs now with operation_aborted, and so does
   // every later one (posted).
   void CancelTimers();
@@ -85,6 +91,8 @@ class Poller {
       timers_;
   void FireTimers(std::chrono::steady_clock::time_point now);
   bool timers_cancelled_ = false;
+  bool running_ = false;
+  std::chrono::steady_clock::time_point now_{};
 };
 
 class EventSocket {

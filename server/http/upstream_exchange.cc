@@ -77,12 +77,12 @@ Task<Failure> Exchange::ReadBody(bool buffer_all) {
 }
 
 Task<Failure> Exchange::Acquire(bool fresh_only) {
-  const Clock::time_point start = record_ ? Clock::now() : Clock::time_point();
+  const Clock::time_point start = record_ ? ctx_.poller->Now() : Clock::time_point();
   lease_ = co_await pool_->Acquire(counters_, cluster_.connect_timeout, &client_.deadline,
                                    fresh_only);
   if (record_ && lease_ && !lease_.reused()) {
     record_->connect_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.poller->Now() - start).count();
   }
   co_return lease_ ? Failure::kNone : Failure::kUpstream;
 }
@@ -157,7 +157,7 @@ Task<Failure> Exchange::SendAndReadHead() {
   client_.deadline.upstream = &conn.socket;
   Gather& sending = client_.state.sending;  // wire_ stays whole for a retry
   sending.CopyFrom(wire_);
-  const Clock::time_point sent_at = record_ ? Clock::now() : Clock::time_point();
+  const Clock::time_point sent_at = record_ ? ctx_.poller->Now() : Clock::time_point();
   std::span<boost::asio::const_buffer> rest = sending.span();
   IoStatus io = TryWrite(conn.socket, &rest, client_.deadline);
   if (io == IoStatus::kWait) io = co_await WriteAll(conn.socket, rest, client_.deadline);
@@ -183,7 +183,7 @@ Task<Failure> Exchange::SendAndReadHead() {
   const Failure failure = co_await ReadResponseHead();
   if (record_ && failure == Failure::kNone) {
     record_->first_byte_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.poller->Now() - sent_at).count();
   }
   co_return failure;
 }
