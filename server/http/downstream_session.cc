@@ -53,7 +53,9 @@ class AccessLogScope {
   }
   ~AccessLogScope() {
     if (ctx_.access_log == nullptr || !record_.started) return;
-    FormatAccessRecord(record_, ctx_.access_log->format(), ctx_.poller->Now(),
+    // Start points are batch times (Poller::Now), end points real clock reads: a duration is
+    // never 0, and overstates by at most the time spent in the batch before the request began.
+    FormatAccessRecord(record_, ctx_.access_log->format(), Clock::now(),
                        &ctx_.access_log->line());
     ctx_.access_log->End();
   }

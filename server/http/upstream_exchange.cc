@@ -82,7 +82,7 @@ Task<Failure> Exchange::Acquire(bool fresh_only) {
                                    fresh_only);
   if (record_ && lease_ && !lease_.reused()) {
     record_->connect_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.poller->Now() - start).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
   }
   co_return lease_ ? Failure::kNone : Failure::kUpstream;
 }
@@ -183,7 +183,7 @@ Task<Failure> Exchange::SendAndReadHead() {
   const Failure failure = co_await ReadResponseHead();
   if (record_ && failure == Failure::kNone) {
     record_->first_byte_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.poller->Now() - sent_at).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at).count();
   }
   co_return failure;
 }
