@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
@@ -28,23 +29,30 @@ void AppendMs(int64_t us, std::string* out) {
   out->append(digits, 4);
 }
 
-// RFC 3339 with microseconds; the date and time part is formatted once per second per thread.
-void AppendTimestamp(int64_t unix_us, std::string* out) {
+// RFC 3339 with microseconds into out[0..27); the date and time part is formatted once per
+// second per thread.
+constexpr size_t kTimestampSize = 27;  // "2026-12-01T23:31:26.123456Z"
+void WriteTimestamp(int64_t unix_us, char* out) {
   thread_local int64_t cached_second = -1;
-  thread_local std::string cached;  // "2026-12-01T23:31:26"
+  thread_local char cached[19];  // "2026-12-01T23:31:26"
   const int64_t second = unix_us / 1000000;
   if (second != cached_second) {
-    cached = log::Rfc3339Micros(second * 1000000).substr(0, 19);
+    std::memcpy(cached, log::Rfc3339Micros(second * 1000000).data(), 19);
     cached_second = second;
   }
-  out->append(cached);
-  char frac[8] = {'.', '0', '0', '0', '0', '0', '0', 'Z'};
+  std::memcpy(out, cached, 19);
+  out[19] = '.';
   int64_t us = unix_us % 1000000;
-  for (int i = 6; i >= 1; --i, us /= 10) frac[i] = static_cast<char>('0' + us % 10);
-  out->append(frac, 8);
+  for (int i = 25; i >= 20; --i, us /= 10) out[i] = static_cast<char>('0' + us % 10);
+  out[26] = 'Z';
 }
 
-// JSON escaping with a fast path for the common case (nothing to escape).
+void AppendTimestamp(int64_t unix_us, std::string* out) {
+  char text[kTimestampSize];
+  WriteTimestamp(unix_us, text);
+  out->append(text, kTimestampSize);
+}
+
 constexpr std::array<bool, 256> kNeedsEscape = [] {
   std::array<bool, 256> table{};
   for (int c = 0; c < 0x20; ++c) table[c] = true;
@@ -52,37 +60,65 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
   return table;
 }();
 
-void AppendEscaped(std::string* out, std::string_view text) {
-  for (unsigned char c : text) {
-    if (kNeedsEscape[c]) {
-      log::AppendJsonEscaped(out, text);
-      return;
+// Writes through a raw pointer into room the caller reserved.
+class RawWriter {
+ public:
+  explicit RawWriter(char* p) : p_(p) {}
+  char* end() const { return p_; }
+  void Raw(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void Int(int64_t v) { p_ = std::to_chars(p_, p_ + 24, v).ptr; }
+  void Ms(int64_t us) {
+    if (us < 0) us = 0;
+    Int(us / 1000);
+    const int frac = static_cast<int>(us % 1000);
+    p_[0] = '.';
+    p_[1] = static_cast<char>('0' + frac / 100);
+    p_[2] = static_cast<char>('0' + frac / 10 % 10);
+    p_[3] = static_cast<char>('0' + frac % 10);
+    p_ += 4;
+  }
+  void Timestamp(int64_t unix_us) {
+    WriteTimestamp(unix_us, p_);
+    p_ += kTimestampSize;
+  }
+  void Escaped(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (unsigned char c : s) {
+      if (!kNeedsEscape[c]) {
+        *p_++ = static_cast<char>(c);
+        continue;
+      }
+      *p_++ = '\\';
+      switch (c) {
+        case '"':
+        case '\\':
+          *p_++ = static_cast<char>(c);
+          break;
+        case '\n':
+          *p_++ = 'n';
+          break;
+        case '\r':
+          *p_++ = 'r';
+          break;
+        case '\t':
+          *p_++ = 't';
+          break;
+        default:
+          *p_++ = 'u';
+          *p_++ = '0';
+          *p_++ = '0';
+          *p_++ = kHex[c >> 4];
+          *p_++ = kHex[c & 15];
+      }
     }
   }
-  out->append(text);
-}
 
-void JsonString(std::string* out, std::string_view key, std::string_view value) {
-  out->append(",\"");
-  out->append(key);
-  out->append("\":\"");
-  AppendEscaped(out, value);
-  out->push_back('"');
-}
-
-void JsonNumber(std::string* out, std::string_view key, int64_t value) {
-  out->append(",\"");
-  out->append(key);
-  out->append("\":");
-  AppendInt(value, out);
-}
-
-void JsonMs(std::string* out, std::string_view key, int64_t us) {
-  out->append(",\"");
-  out->append(key);
-  out->append("\":");
-  AppendMs(us, out);
-}
+ private:
+  char* p_;
+};
 
 // Text fields: "-" when empty; quoted when they may hold spaces.
 void TextField(std::string* out, std::string_view value, bool quote) {
@@ -169,29 +205,56 @@ void FormatAccessRecord(const AccessRecord& r, AccessLogFormat format,
   }
   const std::string_view flags(flag_text, flag_size);
   if (format == AccessLogFormat::kJson) {
-    out->append("{\"ts\":\"");
-    AppendTimestamp(r.start_unix_us, out);
-    out->push_back('"');
-    JsonString(out, "method", r.method);
-    JsonString(out, "authority", r.authority);
-    JsonString(out, "path", r.path);
-    JsonString(out, "upstream_path", r.upstream_path);
-    JsonNumber(out, "status", r.status);
-    JsonString(out, "route", r.route);
-    JsonString(out, "cluster", r.cluster);
-    JsonString(out, "endpoint", r.endpoint);
-    out->append(r.upstream_reused ? ",\"upstream_reused\":true" : ",\"upstream_reused\":false");
-    JsonNumber(out, "retries", r.retries);
-    JsonNumber(out, "request_bytes", static_cast<int64_t>(r.request_bytes));
-    JsonNumber(out, "response_bytes", static_cast<int64_t>(r.response_bytes));
-    JsonMs(out, "duration_ms", duration_us);
-    JsonMs(out, "upstream_connect_ms", r.connect_us);
-    JsonMs(out, "upstream_first_byte_ms", r.first_byte_us < 0 ? 0 : r.first_byte_us);
-    JsonString(out, "client", r.client);
-    JsonString(out, "request_id", r.request_id);
-    JsonString(out, "user_agent", r.user_agent);
-    JsonString(out, "flags", flags);
-    out->append("}\n");
+    // One pass through a raw pointer into room reserved up front (the per-request hot spot
+    // when the log is on): no capacity check per piece.
+    const size_t strings = r.method.size() + r.authority.size() + r.path.size() +
+                           r.upstream_path.size() + r.route.size() + r.cluster.size() +
+                           r.endpoint.size() + r.client.size() + r.request_id.size() +
+                           r.user_agent.size() + flags.size();
+    const size_t old_size = out->size();
+    out->resize(old_size + 6 * strings + 512);  // 6: the longest escape (\u00XX)
+    RawWriter w(out->data() + old_size);
+    w.Raw("{\"ts\":\"");
+    w.Timestamp(r.start_unix_us);
+    w.Raw("\",\"method\":\"");
+    w.Escaped(r.method);
+    w.Raw("\",\"authority\":\"");
+    w.Escaped(r.authority);
+    w.Raw("\",\"path\":\"");
+    w.Escaped(r.path);
+    w.Raw("\",\"upstream_path\":\"");
+    w.Escaped(r.upstream_path);
+    w.Raw("\",\"status\":");
+    w.Int(r.status);
+    w.Raw(",\"route\":\"");
+    w.Escaped(r.route);
+    w.Raw("\",\"cluster\":\"");
+    w.Escaped(r.cluster);
+    w.Raw("\",\"endpoint\":\"");
+    w.Escaped(r.endpoint);
+    w.Raw(r.upstream_reused ? "\",\"upstream_reused\":true,\"retries\":"
+                            : "\",\"upstream_reused\":false,\"retries\":");
+    w.Int(r.retries);
+    w.Raw(",\"request_bytes\":");
+    w.Int(static_cast<int64_t>(r.request_bytes));
+    w.Raw(",\"response_bytes\":");
+    w.Int(static_cast<int64_t>(r.response_bytes));
+    w.Raw(",\"duration_ms\":");
+    w.Ms(duration_us);
+    w.Raw(",\"upstream_connect_ms\":");
+    w.Ms(r.connect_us);
+    w.Raw(",\"upstream_first_byte_ms\":");
+    w.Ms(r.first_byte_us < 0 ? 0 : r.first_byte_us);
+    w.Raw(",\"client\":\"");
+    w.Escaped(r.client);
+    w.Raw("\",\"request_id\":\"");
+    w.Escaped(r.request_id);
+    w.Raw("\",\"user_agent\":\"");
+    w.Escaped(r.user_agent);
+    w.Raw("\",\"flags\":\"");
+    w.Escaped(flags);
+    w.Raw("\"}\n");
+    out->resize(static_cast<size_t>(w.end() - out->data()));
     return;
   }
   // text: ts client "METHOD PATH" status route cluster endpoint reused=R retries=N
