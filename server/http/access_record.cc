@@ -87,6 +87,15 @@ class RawWriter {
   void Escaped(std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     for (unsigned char c : s) {
+      if (c >= 0x80) {  // rare (obs-text): the shared escaper checks UTF-8
+        thread_local std::string slow;
+        slow.clear();
+        log::AppendJsonEscaped(&slow, s);
+        Raw(slow);  // at most 6 bytes per input byte: within the reserved room
+        return;
+      }
+    }
+    for (unsigned char c : s) {
       if (!kNeedsEscape[c]) {
         *p_++ = static_cast<char>(c);
         continue;

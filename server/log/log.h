@@ -61,7 +61,8 @@ inline void Error(std::string_view component, std::string_view message) {
 
 // RFC 3339 UTC with microseconds: "2026-12-01T23:31:26.123456Z".
 std::string Rfc3339Micros(int64_t unix_micros);
-// JSON string escaping (quotes, backslash, control characters as \u00XX), without the quotes.
+// JSON string escaping without the quotes: quotes, backslash, control characters (\u00XX);
+// bytes that are not valid UTF-8 become \ufffd, so the result is always valid JSON.
 void AppendJsonEscaped(std::string* out, std::string_view text);
 
 }  // namespace rwproxy::log

@@ -93,6 +93,7 @@ TEST_F(AccessLogTest, KeepAliveClientFirstOpensThenReusesAndFieldsMatchTheUpstre
   auto requests = upstream_.requests();
   ASSERT_EQ(requests.size(), 2u);
   ASSERT_EQ(upstream_.connections(), 1);
+  EXPECT_TRUE(upstream_.errors().empty()) << upstream_.errors()[0];
 
   const auto& a = records[0];
   EXPECT_EQ(Str(a, "method"), "GET");

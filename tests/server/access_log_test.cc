@@ -73,6 +73,14 @@ TEST(AccessRecordTest, TextLineIsOneLine) {
             "app.local abc-1 \"evil?agent\" UR,RL\n");
 }
 
+TEST(AccessRecordTest, JsonLinesStayValidUtf8) {
+  std::string line;
+  AccessRecord r = Sample();
+  r.user_agent = "caf\xc3\xa9 \xff";  // valid UTF-8, then a stray byte
+  FormatAccessRecord(r, AccessLogFormat::kJson, r.start, &line);
+  EXPECT_NE(line.find("\"user_agent\":\"caf\xc3\xa9 \\ufffd\""), std::string::npos) << line;
+}
+
 TEST(AccessRecordTest, FlagCodes) {
   EXPECT_EQ(FlagCodes(0), "");
   EXPECT_EQ(FlagCodes(kFlagNoRoute), "NR");
