@@ -8,8 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "cli/clusters_table.h"
 #include "cli/commands.h"
-#include "cli/message_yaml.h"
 #include "cli/output.h"
+#include "proto/config_yaml.h"
 
 namespace rwproxy::cli {
 namespace {
@@ -167,7 +167,7 @@ int RunClusters(const ClustersFlags& flags, const Globals& globals) {
   if (flags.output == "json") {
     std::cout << ToJson(response) << "\n";
   } else if (flags.output == "yaml") {
-    std::cout << MessageToYaml(response);
+    std::cout << yaml::MessageToYaml(response);
   } else {
     std::cout << ClustersTable(response);
   }

@@ -49,6 +49,10 @@ bool ParseConfig(std::string_view text, config::v1::Config* out, SourceMap* map,
 // block style, strings quoted when needed. ParseConfig(ToYaml(c)) reproduces c exactly.
 std::string ToYaml(const config::v1::Config& config);
 
+// Any message as YAML (rwctl -o yaml): every field, defaults included, like proto3 JSON with
+// defaults (unset sub-messages and oneof members left out); 64-bit numbers as plain numbers.
+std::string MessageToYaml(const google::protobuf::Message& message);
+
 // The best position for a field path: its own entry, else the longest prefix present in the map
 // ("routes[2].cluster" -> "routes[2]"), else {0, 0}.
 Position Locate(const SourceMap& map, std::string_view field);

@@ -100,9 +100,23 @@ std::string MapKeyText(const Message& entry, const FieldDescriptor* key) {
   return out.c_str();
 }
 
-void EmitMessage(YAML::Emitter& out, const Message& msg);
+// `all`: every field, defaults included (as proto3 JSON with defaults), except unset
+// sub-messages and unset members of a oneof; otherwise only the fields that are set.
+void EmitMessage(YAML::Emitter& out, const Message& msg, bool all);
 
-void EmitMap(YAML::Emitter& out, const Message& msg, const FieldDescriptor* f) {
+void EmitValue(YAML::Emitter& out, const Message& msg, const FieldDescriptor* f, int index,
+               bool all) {
+  const Reflection* r = msg.GetReflection();
+  if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+    EmitScalar(out, msg, f, index);
+  } else if (index >= 0) {
+    EmitMessage(out, r->GetRepeatedMessage(msg, f, index), all);
+  } else {
+    EmitMessage(out, r->GetMessage(msg, f), all);
+  }
+}
+
+void EmitMap(YAML::Emitter& out, const Message& msg, const FieldDescriptor* f, bool all) {
   const Reflection* r = msg.GetReflection();
   const FieldDescriptor* key = f->message_type()->map_key();
   const FieldDescriptor* value = f->message_type()->map_value();
@@ -118,53 +132,57 @@ void EmitMap(YAML::Emitter& out, const Message& msg, const FieldDescriptor* f) {
     out << YAML::Key;
     EmitScalar(out, *entry, key, -1);
     out << YAML::Value;
-    if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      EmitMessage(out, entry->GetReflection()->GetMessage(*entry, value));
-    } else {
-      EmitScalar(out, *entry, value, -1);
-    }
+    EmitValue(out, *entry, value, -1, all);
   }
   out << YAML::EndMap;
 }
 
-void EmitMessage(YAML::Emitter& out, const Message& msg) {
+void EmitMessage(YAML::Emitter& out, const Message& msg, bool all) {
   const Reflection* r = msg.GetReflection();
   std::vector<const FieldDescriptor*> fields;
-  r->ListFields(msg, &fields);  // set fields only, in field-number order
+  if (all) {
+    const google::protobuf::Descriptor* d = msg.GetDescriptor();
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      const bool singular_message =
+          !f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+      if ((singular_message || f->containing_oneof() != nullptr) && !r->HasField(msg, f)) continue;
+      fields.push_back(f);
+    }
+  } else {
+    r->ListFields(msg, &fields);  // set fields only, in field-number order
+  }
   out << YAML::BeginMap;
   for (const FieldDescriptor* f : fields) {
     out << YAML::Key << f->name() << YAML::Value;
     if (f->is_map()) {
-      EmitMap(out, msg, f);
+      EmitMap(out, msg, f, all);
     } else if (f->is_repeated()) {
+      if (r->FieldSize(msg, f) == 0) out << YAML::Flow;
       out << YAML::BeginSeq;
-      for (int i = 0; i < r->FieldSize(msg, f); ++i) {
-        if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-          EmitMessage(out, r->GetRepeatedMessage(msg, f, i));
-        } else {
-          EmitScalar(out, msg, f, i);
-        }
-      }
+      for (int i = 0; i < r->FieldSize(msg, f); ++i) EmitValue(out, msg, f, i, all);
       out << YAML::EndSeq;
-    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      EmitMessage(out, r->GetMessage(msg, f));
     } else {
-      EmitScalar(out, msg, f, -1);
+      EmitValue(out, msg, f, -1, all);
     }
   }
   out << YAML::EndMap;
 }
 
-}  // namespace
-
-std::string ToYaml(const config::v1::Config& config) {
+std::string Emit(const Message& msg, bool all) {
   YAML::Emitter out;
   out.SetIndent(2);
-  EmitMessage(out, config);
+  EmitMessage(out, msg, all);
   std::string text = out.c_str();
   text.push_back('\n');
   return text;
 }
+
+}  // namespace
+
+std::string ToYaml(const config::v1::Config& config) { return Emit(config, false); }
+
+std::string MessageToYaml(const google::protobuf::Message& message) { return Emit(message, true); }
 
 Position Locate(const SourceMap& map, std::string_view field) {
   std::string path(field);

@@ -1,4 +1,4 @@
-#include "cli/message_yaml.h"
+#include "proto/config_yaml.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "proto/control.pb.h"
 #include "yaml-cpp/yaml.h"
 
-namespace rwproxy::cli {
+namespace rwproxy::yaml {
 namespace {
 
 namespace v1 = ::rwproxy::control::v1;
@@ -55,4 +55,4 @@ TEST(MessageYamlTest, EmptyMessageIsAnEmptyMap) {
 }
 
 }  // namespace
-}  // namespace rwproxy::cli
+}  // namespace rwproxy::yaml
