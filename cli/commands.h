@@ -21,7 +21,7 @@
 #include "absl/time/time.h"
 #include "cli/client.h"
 #include "proto/config.pb.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
 namespace rwproxy::cli {
 

@@ -9,7 +9,7 @@
 #include "cli/clusters_table.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
 namespace rwproxy::cli {
 namespace {

@@ -1,10 +1,9 @@
 // `rwctl validate --offline`: the checks that need no server.
 //
-// Covered: everything control/translate.h checks (names and their uniqueness, cluster
-// references, endpoints, durations, lb_policy, methods, header names, redirect/respond statuses,
-// rewrite rules) and RE2 syntax of every match.path_regex. Not covered (the server checks them
-// when it compiles a snapshot): RE2 program-size limits, rewrite/redirect templates that name a
-// capture group the regex does not have, and resolving endpoint host names.
+// Runs config::Check (config/check.h), the same checks as the server except name resolution:
+// names and their uniqueness, cluster references, endpoints, durations, enums, methods, header
+// names, statuses, resilience settings, regex syntax, size and groups, and template group
+// references.
 //
 // Ownership: a free function over caller-owned values. Thread-safety: reentrant; any thread.
 #ifndef RWPROXY_CLI_OFFLINE_H_

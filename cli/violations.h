@@ -3,7 +3,7 @@
 // The service reports INVALID_ARGUMENT with one "field: message" line per violation in the status
 // message, and may also attach the same list as a serialized rwproxy.control.v1.ValidateResponse
 // in the binary trailing metadata entry `rwproxy-violations-bin`. rwctl prefers the metadata and
-// falls back to the message lines. Field paths follow proto/config_yaml.h, so the SourceMap of
+// falls back to the message lines. Field paths follow config/config_yaml.h, so the SourceMap of
 // the sent file turns them into FILE:line:col.
 //
 // Ownership: free functions over caller-owned values. Thread-safety: reentrant; any thread.
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "grpcpp/support/status.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 #include "proto/control.pb.h"
 
 namespace rwproxy::cli {

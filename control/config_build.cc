@@ -4,33 +4,20 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "control/translate.h"
-#include "proto/config_yaml.h"
+#include "config/check.h"
+#include "config/translate.h"
+#include "config/config_yaml.h"
 
 namespace rwproxy::control {
 
 std::shared_ptr<const Snapshot> BuildSnapshot(const config::v1::Config& config, uint64_t version,
                                               std::vector<FieldError>* errors) {
   const size_t errors_before = errors->size();
-  ConfigSpec spec = Translate(config, errors);
+  ConfigSpec spec = config::Translate(config, errors);
   if (errors->size() == errors_before) return Compile(spec, version, errors);
-  // Translation failed, so nothing is served; still compile the routes of the best-effort spec
-  // (regexes, templates; no name resolution) so that every problem is reported at once, keeping
-  // only problems at fields translation did not already report.
-  absl::flat_hash_map<std::string, int> cluster_index;
-  for (size_t c = 0; c < spec.clusters.size(); ++c) {
-    cluster_index.emplace(spec.clusters[c].name, static_cast<int>(c));
-  }
-  std::vector<FieldError> route_errors;
-  RouteTable::Build(spec.routes, cluster_index, &route_errors);
-  absl::flat_hash_set<std::string> reported;
-  for (size_t i = errors_before; i < errors->size(); ++i) reported.insert((*errors)[i].field);
-  for (auto& e : route_errors) {
-    if (!reported.contains(e.field)) errors->push_back(std::move(e));
-  }
+  // Translation failed, so nothing is served; the route checks still run (no name resolution).
+  config::CheckRoutes(spec, errors, errors_before);
   return nullptr;
 }
 

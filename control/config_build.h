@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "proto/config.pb.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 #include "server/config/snapshot.h"
 
 namespace rwproxy::control {

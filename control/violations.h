@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "proto/control.pb.h"
-#include "server/config/spec.h"
+#include "config/spec.h"
 
 namespace rwproxy::control {
 

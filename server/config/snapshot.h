@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "boost/asio/ip/tcp.hpp"
-#include "server/config/spec.h"
+#include "config/spec.h"
 #include "server/router/route_table.h"
 
 namespace rwproxy {

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/config/spec.h"
+#include "config/spec.h"
 
 namespace rwproxy {
 

@@ -15,53 +15,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
-#include "re2/re2.h"
-#include "server/config/spec.h"
-#include "server/router/template.h"
+#include "config/compiled_route.h"
+#include "config/spec.h"
 
 namespace rwproxy {
-
-// One target of a route: a cluster and its share of the traffic.
-struct CompiledBackend {
-  int cluster_index = -1;  // into Snapshot::clusters
-  std::string cluster_name;
-  uint32_t weight = 1;
-  uint64_t cumulative = 0;  // sum of the weights up to and including this backend
-};
-
-struct CompiledRoute {
-  enum class Action { kCluster, kRedirect, kRespond };
-  std::string name;
-  uint32_t index = 0;  // position in its table (per-route counters)
-  MatchSpec::Kind kind = MatchSpec::Kind::kPrefix;
-  std::string path;              // prefix or exact path
-  std::unique_ptr<RE2> regex;    // kRegex only
-  int group_count = 0;           // capture groups the match offers ($1..$N)
-  std::vector<std::string> methods;
-  std::vector<std::pair<std::string, std::string>> headers;
-
-  Action action = Action::kCluster;
-  std::vector<CompiledBackend> backends;  // kCluster: one, or a weighted split
-  uint64_t total_weight = 0;
-  std::optional<RewriteTemplate> path_rewrite;  // rewrite.path, or the redirect location
-  std::string template_text;                    // its source, as configured (config_dump)
-  std::optional<std::string> prefix_rewrite;
-  std::optional<std::string> host_rewrite;
-  int status = 0;     // redirect or respond status
-  std::string body;   // respond body
-  absl::Duration timeout;
-  std::optional<RetrySpec> retry;
-
-  // The backend for a uniformly random `draw` (any 64-bit value): weighted, deterministic.
-  const CompiledBackend& PickBackend(uint64_t draw) const {
-    if (backends.size() == 1) return backends.front();
-    const uint64_t point = draw % total_weight;
-    for (const CompiledBackend& backend : backends) {
-      if (point < backend.cumulative) return backend;
-    }
-    return backends.back();
-  }
-};
 
 // Read access to a request's header fields, whatever holds them (the codec's spans on the data
 // plane, a list in Explain). Names compare case-insensitively.

@@ -21,7 +21,7 @@
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include "server/config/spec.h"
+#include "config/spec.h"
 
 namespace rwproxy {
 

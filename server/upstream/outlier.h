@@ -16,7 +16,7 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
-#include "server/config/spec.h"
+#include "config/spec.h"
 
 namespace rwproxy {
 

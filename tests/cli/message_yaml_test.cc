@@ -1,4 +1,4 @@
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
 #include <string>
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
 namespace rwproxy::cli {
 namespace {
@@ -72,6 +72,26 @@ routes:
       {"routes[0].retry.max", "max must be 1..10; remove retry to disable retries"},
   };
   EXPECT_EQ(violations, want);
+}
+
+// The checks that used to need the server: they come from the same code (config/check.h), so the
+// messages are the server's.
+TEST(ValidateOfflineTest, ReportsTemplateGroupsAndRegexLimits) {
+  const std::string huge = "^/a{1000}b{1000}c{1000}d{1000}e{1000}$";  // about 5,000 instructions
+  const std::string text = R"(
+clusters: [{name: app, endpoints: ["127.0.0.1:8081"]}]
+routes:
+  - {name: groups, match: {path_regex: "^/g/(.*)$"}, rewrite: {path: "/$2"}, cluster: app}
+  - {name: huge, match: {path_regex: ")" + huge + R"("}, cluster: app}
+  - {name: loc, match: {path_prefix: /r}, redirect: {location: "/x$1"}}
+)";
+  auto violations = Check(text.c_str());
+  ASSERT_EQ(violations.size(), 3u);
+  EXPECT_EQ(violations[0].first, "routes[0].rewrite.path");
+  EXPECT_NE(violations[0].second.find("$2"), std::string::npos) << violations[0].second;
+  EXPECT_EQ(violations[1].first, "routes[1].match.path_regex");
+  EXPECT_NE(violations[1].second.find("regex too large"), std::string::npos) << violations[1].second;
+  EXPECT_EQ(violations[2].first, "routes[2].redirect.location");
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
 namespace rwproxy::cli {
 namespace {

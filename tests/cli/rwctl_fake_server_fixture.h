@@ -25,7 +25,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 #include "tests/cli/fake_control_plane.h"
 #include "tests/cli/rwctl_runner.h"
 #include "tests/support/harness.h"

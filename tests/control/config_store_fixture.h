@@ -20,7 +20,7 @@
 #include "control/violations.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 #include "tests/control/fake_config_target.h"
 
 namespace rwproxy::control {

@@ -17,7 +17,7 @@
 #include "control/control_service.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 #include "proto/control.grpc.pb.h"
 #include "tests/control/fake_config_target.h"
 

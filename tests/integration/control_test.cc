@@ -21,7 +21,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 #include "proto/control.grpc.pb.h"
 #include "tests/integration/integration_fixture.h"
 

@@ -1,8 +1,8 @@
-// control::Translate on the resilience fields: dns_refresh, health_check, outlier_detection,
-// circuit_breakers, retry_budget, weighted backends and retry (control/translate_resilience.h).
-#include "tests/control/translate_resilience_util.h"
+// config::Translate on the resilience fields: dns_refresh, health_check, outlier_detection,
+// circuit_breakers, retry_budget, weighted backends and retry (config/translate_resilience.h).
+#include "tests/config/translate_resilience_util.h"
 
-namespace rwproxy::control {
+namespace rwproxy::config {
 namespace {
 
 // The example of issue #8.
@@ -287,4 +287,4 @@ routes:
 }
 
 }  // namespace
-}  // namespace rwproxy::control
+}  // namespace rwproxy::config

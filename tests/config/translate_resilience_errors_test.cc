@@ -1,8 +1,8 @@
-// control::Translate on bad resilience fields: one row per rule, each with its exact field path
+// config::Translate on bad resilience fields: one row per rule, each with its exact field path
 // and message.
-#include "tests/control/translate_resilience_util.h"
+#include "tests/config/translate_resilience_util.h"
 
-namespace rwproxy::control {
+namespace rwproxy::config {
 namespace {
 
 struct ErrorRow {
@@ -206,4 +206,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<ErrorRow>& info) { return std::string(info.param.name); });
 
 }  // namespace
-}  // namespace rwproxy::control
+}  // namespace rwproxy::config

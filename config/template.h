@@ -4,8 +4,8 @@
 //
 // Ownership: a value held by its CompiledRoute (inside an immutable Snapshot).
 // Thread-safety: const methods may be called from any thread.
-#ifndef RWPROXY_SERVER_ROUTER_TEMPLATE_H_
-#define RWPROXY_SERVER_ROUTER_TEMPLATE_H_
+#ifndef RWPROXY_CONFIG_TEMPLATE_H_
+#define RWPROXY_CONFIG_TEMPLATE_H_
 
 #include <string>
 #include <string_view>
@@ -37,4 +37,4 @@ class RewriteTemplate {
 
 }  // namespace rwproxy
 
-#endif  // RWPROXY_SERVER_ROUTER_TEMPLATE_H_
+#endif  // RWPROXY_CONFIG_TEMPLATE_H_

@@ -1,10 +1,10 @@
 // Plain C++ description of a configuration: what routes.yaml / config.proto say, already
 // type-checked (durations parsed, enums resolved) but not yet compiled (no regexes, no resolved
-// addresses). control/translate.h produces it from the proto; server/config/snapshot.h compiles it.
+// addresses). config/translate.h produces it from the proto; server/config/snapshot.h compiles it.
 //
 // Ownership: value types, copied freely. Thread-safety: none needed (immutable once built).
-#ifndef RWPROXY_SERVER_CONFIG_SPEC_H_
-#define RWPROXY_SERVER_CONFIG_SPEC_H_
+#ifndef RWPROXY_CONFIG_SPEC_H_
+#define RWPROXY_CONFIG_SPEC_H_
 
 #include <cstdint>
 #include <optional>
@@ -175,4 +175,4 @@ struct ConfigSpec {
 
 }  // namespace rwproxy
 
-#endif  // RWPROXY_SERVER_CONFIG_SPEC_H_
+#endif  // RWPROXY_CONFIG_SPEC_H_

@@ -1,22 +1,22 @@
-// config.proto -> server/config/spec.h: validates a Config and converts it to the plain C++
+// config.proto -> config/spec.h: validates a Config and converts it to the plain C++
 // ConfigSpec the data plane consumes (durations parsed, defaults applied, endpoints split into
 // host and port, header names lowercased). Regexes are not compiled here; the router does that
 // when it builds a snapshot.
 //
 // Ownership: a free function over caller-owned values. Thread-safety: reentrant; any thread.
-#ifndef RWPROXY_CONTROL_TRANSLATE_H_
-#define RWPROXY_CONTROL_TRANSLATE_H_
+#ifndef RWPROXY_CONFIG_TRANSLATE_H_
+#define RWPROXY_CONFIG_TRANSLATE_H_
 
 #include <vector>
 
 #include "proto/config.pb.h"
-#include "server/config/spec.h"
+#include "config/spec.h"
 
-namespace rwproxy::control {
+namespace rwproxy::config {
 
 // Translates `config`, appending every problem found (not only the first) to *errors as
 // {field path, message}, e.g. {"routes[1].redirect.status", "status must be 301, ... (got 200)"}.
-// Field paths use the syntax of proto/config_yaml.h, so they can be located in routes.yaml.
+// Field paths use the syntax of config/config_yaml.h, so they can be located in routes.yaml.
 // The returned spec is complete only when no error was appended; otherwise it is best effort and
 // must not be served.
 //
@@ -24,9 +24,9 @@ namespace rwproxy::control {
 // lowercased and sorted; redirect status 0 means 302 and respond status 0 means 200; empty
 // durations and unset numbers take the defaults of spec.h; `cluster: app` becomes a ClusterAction
 // with one backend of weight 1, `backends:` a weighted one; health_check and outlier_detection
-// are on when present. The resilience rules are listed in control/translate_resilience.h.
+// are on when present. The resilience rules are listed in config/translate_resilience.h.
 ConfigSpec Translate(const config::v1::Config& config, std::vector<FieldError>* errors);
 
-}  // namespace rwproxy::control
+}  // namespace rwproxy::config
 
-#endif  // RWPROXY_CONTROL_TRANSLATE_H_
+#endif  // RWPROXY_CONFIG_TRANSLATE_H_

@@ -1,13 +1,13 @@
-#include "control/translate.h"
+#include "config/translate.h"
 
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
-namespace rwproxy::control {
+namespace rwproxy::config {
 namespace {
 
 using config::v1::Config;
@@ -388,4 +388,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<ErrorRow>& info) { return std::string(info.param.name); });
 
 }  // namespace
-}  // namespace rwproxy::control
+}  // namespace rwproxy::config

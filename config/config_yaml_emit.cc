@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 #include "yaml-cpp/yaml.h"
 
 namespace rwproxy::yaml {

@@ -10,8 +10,8 @@
 //
 // Ownership: free functions over caller-owned values. Thread-safety: all functions are
 // reentrant; any thread may call them concurrently on distinct outputs.
-#ifndef RWPROXY_PROTO_CONFIG_YAML_H_
-#define RWPROXY_PROTO_CONFIG_YAML_H_
+#ifndef RWPROXY_CONFIG_CONFIG_YAML_H_
+#define RWPROXY_CONFIG_CONFIG_YAML_H_
 
 #include <string>
 #include <string_view>
@@ -64,4 +64,4 @@ std::string FormatError(std::string_view file, Position pos, std::string_view fi
 
 }  // namespace rwproxy::yaml
 
-#endif  // RWPROXY_PROTO_CONFIG_YAML_H_
+#endif  // RWPROXY_CONFIG_CONFIG_YAML_H_

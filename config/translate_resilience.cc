@@ -1,5 +1,5 @@
 // Resilience fields of config.proto -> spec.h. See translate_resilience.h.
-#include "control/translate_resilience.h"
+#include "config/translate_resilience.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace rwproxy::control::translate_internal {
+namespace rwproxy::config::translate_internal {
 namespace {
 
 namespace v1 = ::rwproxy::config::v1;
@@ -328,4 +328,4 @@ std::optional<RetrySpec> TranslateRetry(const v1::Route& route, const std::strin
   return spec;
 }
 
-}  // namespace rwproxy::control::translate_internal
+}  // namespace rwproxy::config::translate_internal

@@ -1,7 +1,7 @@
 // Internal to control/translate*.cc: the resilience part of proto -> spec translation (dns_refresh,
 // health_check, outlier_detection, circuit_breakers, retry_budget on clusters; weighted backends
 // and retry on routes), plus the helpers translate.cc shares with it. Not a public API: callers
-// use control/translate.h.
+// use config/translate.h.
 //
 // Rules and defaults (spec.h holds the default values):
 //   - Durations follow ParseDurationField: a unit is required, > 0, finite; empty = default.
@@ -12,8 +12,8 @@
 //
 // Ownership: free functions over caller-owned values; Errors borrows its vector. Thread-safety:
 // reentrant; any thread (one Errors per Translate call, used by that thread only).
-#ifndef RWPROXY_CONTROL_TRANSLATE_RESILIENCE_H_
-#define RWPROXY_CONTROL_TRANSLATE_RESILIENCE_H_
+#ifndef RWPROXY_CONFIG_TRANSLATE_RESILIENCE_H_
+#define RWPROXY_CONFIG_TRANSLATE_RESILIENCE_H_
 
 #include <optional>
 #include <string>
@@ -24,9 +24,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
-#include "server/config/spec.h"
+#include "config/spec.h"
 
-namespace rwproxy::control::translate_internal {
+namespace rwproxy::config::translate_internal {
 
 // Collects errors for one Translate call. Owned by Translate; single thread.
 class Errors {
@@ -88,6 +88,6 @@ ClusterAction TranslateBackends(const config::v1::Route& route, const std::strin
 std::optional<RetrySpec> TranslateRetry(const config::v1::Route& route, const std::string& path,
                                         Errors* errors);
 
-}  // namespace rwproxy::control::translate_internal
+}  // namespace rwproxy::config::translate_internal
 
-#endif  // RWPROXY_CONTROL_TRANSLATE_RESILIENCE_H_
+#endif  // RWPROXY_CONFIG_TRANSLATE_RESILIENCE_H_

@@ -1,4 +1,4 @@
-#include "control/translate.h"
+#include "config/translate.h"
 
 #include <arpa/inet.h>
 
@@ -14,9 +14,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "control/translate_resilience.h"
+#include "config/translate_resilience.h"
 
-namespace rwproxy::control {
+namespace rwproxy::config {
 namespace {
 
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-'; }
@@ -419,4 +419,4 @@ ConfigSpec Translate(const config::v1::Config& config, std::vector<FieldError>* 
   return spec;
 }
 
-}  // namespace rwproxy::control
+}  // namespace rwproxy::config

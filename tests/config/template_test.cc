@@ -1,4 +1,4 @@
-#include "server/router/template.h"
+#include "config/template.h"
 
 #include <string>
 

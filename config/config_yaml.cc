@@ -1,6 +1,6 @@
 // YAML -> Config through protobuf reflection. See config_yaml.h; ToYaml, Locate and FormatError
 // live in config_yaml_emit.cc.
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
 #include <algorithm>
 #include <cstdint>

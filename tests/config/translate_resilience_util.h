@@ -11,11 +11,11 @@
 #include <variant>
 #include <vector>
 
-#include "control/translate.h"
+#include "config/translate.h"
 #include "gtest/gtest.h"
-#include "proto/config_yaml.h"
+#include "config/config_yaml.h"
 
-namespace rwproxy::control {
+namespace rwproxy::config {
 
 using config::v1::Config;
 
@@ -38,6 +38,6 @@ inline std::string Describe(const std::vector<FieldError>& errors) {
   return out;
 }
 
-}  // namespace rwproxy::control
+}  // namespace rwproxy::config
 
 #endif  // RWPROXY_TESTS_CONTROL_TRANSLATE_RESILIENCE_UTIL_H_
