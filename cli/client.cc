@@ -1,16 +1,19 @@
 #include "cli/client.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <utility>
-
-#include "cli/violations.h"
 
 namespace rwproxy::cli {
 namespace {
 
-// The binary violations entry of a finished call, if the server sent one.
-std::vector<v1::FieldViolation> CollectViolations(const grpc::ClientContext& context,
-                                                  const grpc::Status& status) {
+int Millis(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, INT32_MAX));
+}
+
+// The violations of a finished call: status details, else the trailer of older servers.
+Rejection CollectViolations(const grpc::ClientContext& context, const grpc::Status& status) {
   if (status.ok()) return {};
   // A failed unary call is trailers-only, so the entry is in the trailing metadata.
   std::string bin;
@@ -20,7 +23,10 @@ std::vector<v1::FieldViolation> CollectViolations(const grpc::ClientContext& con
     bin.assign(it->second.data(), it->second.size());
     found = &bin;
   }
-  if (found == nullptr && status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) return {};
+  if (found == nullptr && status.error_details().empty() &&
+      status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+    return {};
+  }
   return ExtractViolations(status, found);
 }
 
@@ -31,6 +37,13 @@ ControlClient::ControlClient(ClientOptions options) : options_(std::move(options
   // A sidecar either answers at once or is down; do not spend the deadline on reconnect backoff.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  args.SetMaxSendMessageSize(options_.max_message_bytes);
+  // Ping while a call is open (a Watch may see no data for hours), and keep pinging.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(options_.keepalive_time));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(options_.keepalive_timeout));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   auto channel =
       grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::ControlPlane::NewStub(channel);
@@ -44,21 +57,32 @@ void ControlClient::Prepare(grpc::ClientContext* context, absl::Duration timeout
 }
 
 grpc::Status ControlClient::Apply(const v1::ApplyRequest& request, v1::ApplyResponse* response,
-                                  std::vector<v1::FieldViolation>* violations) {
+                                  Rejection* rejection) {
   grpc::ClientContext context;
   Prepare(&context, options_.timeout);
   grpc::Status status = stub_->Apply(&context, request, response);
-  if (violations != nullptr) *violations = CollectViolations(context, status);
+  if (rejection == nullptr) return status;
+  *rejection = CollectViolations(context, status);
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && rejection->truncated) {
+    // Only the first violations fit in the trailers: the response body of Validate has them all.
+    v1::ValidateRequest validate;
+    *validate.mutable_config() = request.config();
+    v1::ValidateResponse all;
+    if (Validate(validate, &all).ok() && all.violations_size() > 0) {
+      rejection->violations.assign(all.violations().begin(), all.violations().end());
+      rejection->total = rejection->violations.size();
+      rejection->truncated = false;
+    }
+  }
   return status;
 }
 
 grpc::Status ControlClient::Rollback(const v1::RollbackRequest& request,
-                                     v1::ApplyResponse* response,
-                                     std::vector<v1::FieldViolation>* violations) {
+                                     v1::ApplyResponse* response, Rejection* rejection) {
   grpc::ClientContext context;
   Prepare(&context, options_.timeout);
   grpc::Status status = stub_->Rollback(&context, request, response);
-  if (violations != nullptr) *violations = CollectViolations(context, status);
+  if (rejection != nullptr) *rejection = CollectViolations(context, status);
   return status;
 }
 
@@ -68,8 +92,10 @@ grpc::Status ControlClient::Validate(const v1::ValidateRequest& request,
   Prepare(&context, options_.timeout);
   grpc::Status status = stub_->Validate(&context, request, response);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    response->clear_violations();
-    for (auto& v : CollectViolations(context, status)) *response->add_violations() = std::move(v);
+    response->Clear();
+    for (auto& v : CollectViolations(context, status).violations) {
+      *response->add_violations() = std::move(v);
+    }
     return grpc::Status::OK;
   }
   return status;

@@ -1,5 +1,8 @@
 // The gRPC client for rwproxy.control.v1.ControlPlane: one channel to one server, the bearer
-// token as `authorization` metadata and a deadline on every call.
+// token as `authorization` metadata and a deadline on every call. The channel allows messages of
+// max_message_bytes each way (a 50,000-route config is about 5 MB; gRPC's default receive limit
+// is 4 MiB) and pings the server after keepalive_time without traffic while a call is open, so a
+// `watch` notices a vanished server instead of waiting forever.
 //
 // Ownership: the command that talks to a server owns its ControlClient (fleet push: one per
 // target, each owned by the thread that uses it). Thread-safety: the methods may be called from
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "cli/violations.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/control.grpc.pb.h"
 
@@ -24,6 +28,10 @@ struct ClientOptions {
   std::string server;                          // "host:port" or "unix:/path"
   std::string token;                           // "" sends no authorization metadata
   absl::Duration timeout = absl::Seconds(10);  // per call; InfiniteDuration() = no deadline
+  int max_message_bytes = 64 * 1024 * 1024;    // each way; the server's default limit too
+  // Keepalive pings while a call is open; rwproxy permits one every 10s (its default).
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
 };
 
 class ControlClient {
@@ -32,11 +40,14 @@ class ControlClient {
 
   const std::string& server() const { return options_.server; }
 
-  // Apply and Rollback fill *violations (when not null) for a rejected config; see violations.h.
+  // Apply and Rollback fill *rejection (when not null) for a rejected config; see violations.h.
+  // When the server sent only the first violations, Apply fetches every one with Validate (on
+  // the same config), so *rejection is complete unless that call fails; Rollback has no config
+  // to validate and keeps the first ones (rejection->truncated).
   grpc::Status Apply(const v1::ApplyRequest& request, v1::ApplyResponse* response,
-                     std::vector<v1::FieldViolation>* violations);
+                     Rejection* rejection);
   grpc::Status Rollback(const v1::RollbackRequest& request, v1::ApplyResponse* response,
-                        std::vector<v1::FieldViolation>* violations);
+                        Rejection* rejection);
   // A Validate that ends with INVALID_ARGUMENT instead of an OK ValidateResponse is folded into
   // response->violations, so callers see one shape.
   grpc::Status Validate(const v1::ValidateRequest& request, v1::ValidateResponse* response);

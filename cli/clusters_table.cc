@@ -30,6 +30,17 @@ TableRow EndpointRow(const v1::EndpointStatus& e) {
           ""};
 }
 
+// A name with no address yet: no connections or requests; the reason says when it is tried next.
+TableRow UnresolvedRow(const v1::EndpointStatus& e) {
+  std::string reason = e.reason().empty() ? "-" : Printable(e.reason());
+  if (e.retry_unix_ms() != 0) {
+    absl::StrAppend(&reason, "; next lookup ", FormatUnixMs(e.retry_unix_ms()));
+  }
+  return {{"", Printable(e.source()), Printable(e.health()), FormatUnixMs(e.since_unix_ms()), "-",
+           "-", "-", reason},
+          ""};
+}
+
 }  // namespace
 
 std::string ClustersTable(const v1::GetClustersResponse& response) {
@@ -44,8 +55,14 @@ std::string ClustersTable(const v1::GetClustersResponse& response) {
     if (cluster.panic()) {
       absl::StrAppend(&row.line, "  PANIC: no endpoint available, traffic goes to all");
     }
-    if (cluster.endpoints().empty()) absl::StrAppend(&row.line, "  (no endpoints)");
+    if (!cluster.unresolved().empty()) {
+      absl::StrAppend(&row.line, cluster.endpoints().empty() ? "  (no resolved endpoint; " : "  (",
+                      cluster.unresolved().size(), " unresolved)");
+    } else if (cluster.endpoints().empty()) {
+      absl::StrAppend(&row.line, "  (no endpoints)");
+    }
     for (const auto& endpoint : cluster.endpoints()) rows.push_back(EndpointRow(endpoint));
+    for (const auto& name : cluster.unresolved()) rows.push_back(UnresolvedRow(name));
   }
   return RenderTable(rows);
 }

@@ -1,7 +1,8 @@
 // rwctl's human views of GetClusters and of Explain's weighted backends. The table has the
 // columns and layout of the admin listener's `GET /clusters?format=text`
 // (server/upstream/cluster_status.cc), which rwctl cannot link: a line per cluster (with a PANIC
-// marker when no endpoint is available), then one aligned line per endpoint.
+// marker when no endpoint is available, and the count of names that do not resolve yet), then one
+// aligned line per endpoint, then one per unresolved name (its error and next lookup).
 //
 // Ownership: free functions over caller-owned values. Thread-safety: reentrant; any thread.
 #ifndef RWPROXY_CLI_CLUSTERS_TABLE_H_

@@ -1,4 +1,5 @@
 // rwctl apply, rwctl rollback: change the live config on one or several servers.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -35,13 +36,19 @@ std::string Plural(size_t n, const char* noun) {
 }
 
 // The result of an Apply or Rollback call. `file`/`map` locate violations (file may be "").
-TargetResult ToResult(const grpc::Status& status, const std::vector<v1::FieldViolation>& violations,
+TargetResult ToResult(const grpc::Status& status, const Rejection& rejection,
                       const std::string& file, const yaml::SourceMap& map) {
   TargetResult result;
   result.exit_code = ExitCodeFor(status.error_code());
+  const std::vector<v1::FieldViolation>& violations = rejection.violations;
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && !violations.empty()) {
     for (const auto& v : violations) result.details.push_back(FormatViolation(file, map, v));
-    result.summary = absl::StrCat("rejected: ", Plural(violations.size(), "violation"));
+    const size_t total = std::max(rejection.total, violations.size());
+    result.summary = absl::StrCat("rejected: ", Plural(total, "violation"));
+    if (rejection.truncated) {  // the server could send only the first ones
+      absl::StrAppend(&result.summary, " (", violations.size(), " shown",
+                      file.empty() ? "" : "; `rwctl validate FILE` lists them all", ")");
+    }
   } else {
     result.summary = DescribeError(status);
   }
@@ -105,10 +112,10 @@ int RunApply(const ApplyFlags& flags, const Globals& globals) {
   RunPerTarget(globals.servers.size(), kMaxParallelTargets, [&](size_t i) {
     ControlClient client(globals.ForServer(i));
     v1::ApplyResponse response;
-    std::vector<v1::FieldViolation> violations;
-    grpc::Status status = client.Apply(request, &response, &violations);
+    Rejection rejection;
+    grpc::Status status = client.Apply(request, &response, &rejection);
     if (!status.ok()) {
-      results[i] = ToResult(status, violations, local->name, local->map);
+      results[i] = ToResult(status, rejection, local->name, local->map);
     } else if (flags.dry_run) {
       results[i].summary =
           response.changed()
@@ -136,10 +143,10 @@ int RunRollback(const RollbackFlags& flags, const Globals& globals) {
   RunPerTarget(globals.servers.size(), kMaxParallelTargets, [&](size_t i) {
     ControlClient client(globals.ForServer(i));
     v1::ApplyResponse response;
-    std::vector<v1::FieldViolation> violations;
-    grpc::Status status = client.Rollback(request, &response, &violations);
+    Rejection rejection;
+    grpc::Status status = client.Rollback(request, &response, &rejection);
     if (!status.ok()) {
-      results[i] = ToResult(status, violations, "", {});
+      results[i] = ToResult(status, rejection, "", {});
     } else if (response.changed()) {
       results[i].summary = absl::StrCat("rolled back to version ", flags.version,
                                         ": applied version ", response.version());

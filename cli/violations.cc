@@ -45,16 +45,31 @@ std::vector<FieldViolation> ParseViolationMessage(std::string_view message) {
   return out;
 }
 
-std::vector<FieldViolation> ExtractViolations(const grpc::Status& status,
-                                              const std::string* metadata_bin) {
-  if (status.ok()) return {};
-  if (metadata_bin != nullptr) {
-    control::v1::ValidateResponse parsed;
-    if (parsed.ParseFromString(*metadata_bin) && parsed.violations_size() > 0) {
-      return {parsed.violations().begin(), parsed.violations().end()};
-    }
+bool ParseStatusDetails(const grpc::Status& status, control::v1::ValidateResponse* out) {
+  const std::string& details = status.error_details();
+  control::v1::RpcStatus rpc;
+  if (details.empty() || !rpc.ParseFromString(details)) return false;
+  for (const auto& any : rpc.details()) {
+    if (any.Is<control::v1::ValidateResponse>() && any.UnpackTo(out)) return true;
   }
-  return ParseViolationMessage(status.error_message());
+  return false;
+}
+
+Rejection ExtractViolations(const grpc::Status& status, const std::string* legacy_bin) {
+  Rejection out;
+  if (status.ok()) return out;
+  control::v1::ValidateResponse parsed;
+  if ((ParseStatusDetails(status, &parsed) && parsed.violations_size() > 0) ||
+      (legacy_bin != nullptr && parsed.ParseFromString(*legacy_bin) &&
+       parsed.violations_size() > 0)) {
+    out.violations.assign(parsed.violations().begin(), parsed.violations().end());
+    out.total = std::max<size_t>(parsed.total_violations(), out.violations.size());
+    out.truncated = parsed.truncated() || out.total > out.violations.size();
+    return out;
+  }
+  out.violations = ParseViolationMessage(status.error_message());
+  out.total = out.violations.size();
+  return out;
 }
 
 std::string FormatViolation(std::string_view file, const yaml::SourceMap& map,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/utf8.h"
+#include "config/yaml_load.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "yaml-cpp/yaml.h"
@@ -295,6 +298,13 @@ bool Parser::ParseScalar(const YAML::Node& node, const FieldDescriptor* field,
   bool quoted = node.Tag() == "!";
   switch (type) {
     case FieldDescriptor::CPPTYPE_STRING:
+      // Protobuf (and so gRPC) refuses a string that is not UTF-8: say so here, located.
+      if (const size_t bad = utf8::FirstInvalid(text); bad != std::string::npos) {
+        Error(node, path,
+              absl::StrCat("not valid UTF-8 (byte ", bad, " of the string is 0x",
+                           absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2), ")"));
+        return false;
+      }
       out->str = text;
       return true;
     case FieldDescriptor::CPPTYPE_BOOL:
@@ -386,9 +396,10 @@ bool ParseConfig(std::string_view text, config::v1::Config* out, SourceMap* map,
   out->Clear();
   if (map != nullptr) map->clear();
   const size_t errors_before = errors->size();
-  std::vector<YAML::Node> docs;
+  YAML::Node doc;
+  std::optional<YAML::Mark> second;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    doc = LoadFirstDocument(std::string(text), &second);
   } catch (const YAML::Exception& e) {
     errors->push_back({FromMark(e.mark), "", e.msg});
     return false;
@@ -396,19 +407,18 @@ bool ParseConfig(std::string_view text, config::v1::Config* out, SourceMap* map,
     errors->push_back({{}, "", e.what()});
     return false;
   }
-  if (docs.size() > 1) {
-    errors->push_back({FromMark(docs[1].Mark()), "",
-                       absl::StrCat("expected one YAML document, got ", docs.size())});
+  if (second.has_value()) {
+    errors->push_back({FromMark(*second), "", "expected one YAML document, got more"});
   }
-  if (docs.empty() || docs[0].IsNull()) {
+  if (doc.IsNull()) {
     if (map != nullptr) map->emplace("", Position{1, 1});
     return errors->size() == errors_before;
   }
   try {
     Parser parser(map, errors);
-    Position root = FromMark(docs[0].Mark());
+    Position root = FromMark(doc.Mark());
     if (map != nullptr) map->emplace("", root.line == 0 ? Position{1, 1} : root);
-    parser.ParseMessage(docs[0], out, "");
+    parser.ParseMessage(doc, out, "");
   } catch (const YAML::Exception& e) {  // not expected: the walk only reads parsed nodes
     errors->push_back({FromMark(e.mark), "", e.msg});
   }

@@ -43,8 +43,16 @@ bool LooksTyped(const std::string& s) {
          });
 }
 
+// yaml-cpp writes a string with a carriage return (or another control character) as a plain
+// scalar, whose edges a reader then trims (found by tests/fuzz/config_fuzz.cc): such strings are
+// double-quoted, where they are escaped.
+bool HasControlCharacter(const std::string& s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
 void EmitString(YAML::Emitter& out, const std::string& s) {
-  if (LooksTyped(s)) out << YAML::DoubleQuoted;
+  if (LooksTyped(s) || HasControlCharacter(s)) out << YAML::DoubleQuoted;
   out << s;
 }
 

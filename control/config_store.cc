@@ -1,112 +1,127 @@
 #include "control/config_store.h"
 
-#include <filesystem>
 #include <utility>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "control/config_build.h"
-#include "control/state_file.h"
 #include "control/violations.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "server/log/log.h"
 
 namespace rwproxy::control {
 namespace {
 
-std::string DeterministicBytes(const config::v1::Config& config) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    config.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
 // One info line per apply that went through (dry runs are not logged), e.g.
-//   applied version 7 (hash 0123456789abcdef, source api, peer ipv4:127.0.0.1:5555, description "")
-void LogApplied(bool changed, uint64_t version, const std::string& hash,
-                const ApplyOptions& options) {
-  std::string line = absl::StrCat(changed ? "applied version " : "no change, live version ",
-                                  version, " (hash ", hash);
+//   applied version 7 (hash 0123456789abcdef, source api, peer ipv4:127.0.0.1:5555,
+//   description "") in 21.3 ms: compile 15.0, persist 4.1, publish 2.2
+void LogApplied(const ApplyResult& result, const ApplyOptions& options) {
+  std::string line = absl::StrCat(result.changed ? "applied version " : "no change, live version ",
+                                  result.version, " (hash ", result.content_hash);
   if (!options.source.empty()) absl::StrAppend(&line, ", source ", options.source);
   if (!options.peer.empty()) absl::StrAppend(&line, ", peer ", options.peer);
   absl::StrAppend(&line, ", description \"", options.description, "\")");
+  if (result.changed) {
+    absl::StrAppend(&line, absl::StrFormat(" in %.1f ms: compile %.1f, persist %.1f, publish %.1f",
+                                           Ms(result.total), Ms(result.compile),
+                                           Ms(result.persist), Ms(result.publish)));
+  }
   log::Info("control", line);
 }
 
 }  // namespace
 
 std::string ContentHash(const config::v1::Config& config) {
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a 64 offset basis
-  for (unsigned char c : DeterministicBytes(config)) {
-    hash ^= c;
-    hash *= 1099511628211ull;  // FNV-1a 64 prime
-  }
-  return absl::StrFormat("%016x", hash);
+  return HashBytes(DeterministicBytes(config));
 }
 
 ConfigStore::ConfigStore(ConfigTarget* target, Options options)
-    : target_(target), options_(std::move(options)) {
+    : target_(target), options_(std::move(options)), log_(options_.history, options_.now) {
   live_.config = std::make_shared<const config::v1::Config>();
+  if (!options_.state_dir.empty()) {
+    state_dir_ = std::make_unique<StateDir>(options_.state_dir, options_.now);
+  }
 }
 
-absl::StatusOr<uint64_t> ConfigStore::Restore() {
+absl::StatusOr<RestoreResult> ConfigStore::Restore() {
   std::lock_guard<std::mutex> apply_lock(apply_mu_);
-  if (options_.state_dir.empty()) return absl::NotFoundError("no --state-dir");
-  std::error_code ec;
-  std::filesystem::create_directories(options_.state_dir, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create state dir ", options_.state_dir, ": ", ec.message()));
-  }
-  const std::string path = absl::StrCat(options_.state_dir, "/", kStateFileName);
-  auto text = ReadWholeFile(path);
-  if (absl::IsNotFound(text.status())) return text.status();
-
-  state::v1::State state;
-  absl::Status problem = text.status();
-  if (problem.ok()) problem = StateFromJson(*text, &state);
-  std::shared_ptr<const Snapshot> snapshot;
-  if (problem.ok()) {
-    const auto& live = state.history(state.history_size() - 1);
-    std::vector<FieldError> errors;
-    snapshot = BuildSnapshot(live.config(), live.info().version(), &errors);
-    if (!snapshot) {
-      problem = absl::DataLossError(
-          absl::StrCat("live version ", live.info().version(), " does not compile any more: ",
-                       errors.empty() ? "unknown error" : FormatViolation(errors.front())));
-    }
-  }
-  if (!problem.ok()) {
-    auto aside = MoveAside(path, "state", options_.now());
-    if (!aside.ok()) {
-      return absl::InternalError(absl::StrCat(
-          path, ": ", problem.message(), "; cannot move it aside: ", aside.status().message()));
-    }
-    return absl::DataLossError(
-        absl::StrCat(path, ": ", problem.message(), "; kept it as ", *aside));
-  }
-
-  const int excess = state.history_size() - static_cast<int>(options_.history_limit);
-  if (excess > 0) state.mutable_history()->DeleteSubrange(0, excess);
-  target_->Publish(snapshot);
-  const auto& live = state.history(state.history_size() - 1);
-  v1::VersionInfo info = live.info();
+  RestoreResult result;
+  if (state_dir_ == nullptr) return result;
+  auto scan = state_dir_->Open();
+  if (!scan.ok()) return scan.status();
+  result.notes = std::move(scan->notes);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    log_.RaiseHighWater(scan->high_water);
+  }
+  // Newest first: the first saved version that reads and compiles is served.
+  std::shared_ptr<const Snapshot> snapshot;
+  auto config = std::make_shared<config::v1::Config>();
+  std::string bytes;
+  const StateDir::Stored* chosen = nullptr;
+  for (auto it = scan->versions.rbegin(); it != scan->versions.rend(); ++it) {
+    const uint64_t version = it->info.version();
+    absl::Status read = state_dir_->Read(version, config.get(), &bytes);
+    if (!read.ok()) {
+      result.notes.push_back(std::string(read.message()));
+      continue;
+    }
+    std::vector<FieldError> errors;
+    snapshot = BuildSnapshot(*config, version, &errors);
+    if (snapshot != nullptr) {
+      chosen = &*it;
+      break;
+    }
+    result.notes.push_back(absl::StrCat(
+        "saved version ", version, " does not compile: ",
+        errors.empty() ? "unknown error" : FormatViolation(errors.front()),
+        errors.size() > 1 ? absl::StrCat(" (+", errors.size() - 1, " more)") : ""));
+  }
+  // Every version that reads stays in the history (a rollback can still reach it).
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const StateDir::Stored& stored : scan->versions) {
+      state_dir_->Remove(log_.Append({stored.info, stored.bytes, nullptr}));
+    }
+  }
+  if (chosen == nullptr) return result;
+  // It keeps its number only if it is the highest the dir has seen (a damaged newer file counts).
+  const bool newest = chosen->info.version() >= scan->high_water;
+  v1::VersionInfo info = chosen->info;
+  if (!newest) {  // an older version: served as a new one, so versions never go backwards
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t restored_from = info.version();
+    info = log_.NextInfo(info.content_hash(),
+                         absl::StrCat("restored version ", restored_from, ": ",
+                                      result.notes.empty() ? "" : result.notes.back()),
+                         kSourceRestore, "");
+  }
+  if (!newest) {
+    std::vector<FieldError> errors;
+    snapshot = BuildSnapshot(*config, info.version(), &errors);
+    if (snapshot == nullptr) return absl::InternalError("restored version no longer compiles");
+    if (auto written = state_dir_->Write(info, bytes); !written.ok()) return written;
+  }
+  if (auto published = target_->Publish(snapshot, options_.publish_timeout); !published.ok()) {
+    log::Error("state", std::string(published.message()));
+  }
+  if (newest) {  // already in the log (appended above)
+    std::lock_guard<std::mutex> lock(mu_);
     live_.info = info;
-    live_.config = std::make_shared<const config::v1::Config>(live.config());
-    state_ = std::move(state);
+    live_.config = std::move(config);
+    live_bytes_ = std::move(bytes);
+  } else {
+    Commit(info, std::move(config), std::move(bytes));
   }
   Notify(info);
-  return info.version();
+  result.version = info.version();
+  return result;
 }
-
 absl::StatusOr<ApplyResult> ConfigStore::Apply(const config::v1::Config& config,
                                                const ApplyOptions& options) {
   std::lock_guard<std::mutex> apply_lock(apply_mu_);
@@ -115,25 +130,22 @@ absl::StatusOr<ApplyResult> ConfigStore::Apply(const config::v1::Config& config,
 
 absl::StatusOr<ApplyResult> ConfigStore::Rollback(uint64_t version, const ApplyOptions& options) {
   std::lock_guard<std::mutex> apply_lock(apply_mu_);
-  config::v1::Config config;
-  bool found = false;
-  uint64_t oldest = 0, newest = 0;
+  std::shared_ptr<const config::v1::Config> kept;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& entry : state_.history()) {
-      if (oldest == 0) oldest = entry.info().version();
-      newest = entry.info().version();
-      if (entry.info().version() == version) {
-        config = entry.config();
-        found = true;
-      }
+    const VersionLog::Entry* entry = log_.Find(version);
+    if (entry == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("version ", version, " is not in the history (", log_.KeptRange(), ")"));
     }
+    kept = entry->config;
   }
-  if (!found) {
-    return absl::NotFoundError(
-        oldest == 0 ? absl::StrCat("version ", version, " is not in the history (it is empty)")
-                    : absl::StrCat("version ", version, " is not in the history (kept: ", oldest,
-                                   "..", newest, ")"));
+  config::v1::Config config;
+  if (kept != nullptr) {
+    config = *kept;
+  } else if (absl::Status read = state_dir_->Read(version, &config, nullptr); !read.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("cannot read version ", version, ": ", read.message()));
   }
   ApplyOptions rollback = options;
   rollback.source = kSourceRollback;
@@ -145,69 +157,78 @@ absl::StatusOr<ApplyResult> ConfigStore::Rollback(uint64_t version, const ApplyO
 
 absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& config,
                                                      const ApplyOptions& options) {
-  const LiveConfig current = live();
-  const uint64_t live_version = current.info.version();
-  if (options.expected_version.has_value() && *options.expected_version != live_version) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("expected version ", *options.expected_version, ", live is ", live_version));
+  const absl::Time start = absl::Now();
+  uint64_t live_version = 0, version = 0;
+  bool unchanged = false;
+  std::string bytes = DeterministicBytes(config);
+  const std::string hash = HashBytes(bytes);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto status = log_.CheckExpected(options.expected_version); !status.ok()) return status;
+    live_version = log_.live_version();
+    version = log_.next_version();
+    unchanged = live_version != 0 && bytes == live_bytes_;
   }
-  const std::string hash = ContentHash(config);
-  if (live_version != 0 && hash == current.info.content_hash() &&
-      google::protobuf::util::MessageDifferencer::Equals(*current.config, config)) {
-    if (!options.dry_run) LogApplied(false, live_version, hash, options);
-    return ApplyResult{live_version, false, hash};
+  if (unchanged) {
+    ApplyResult result{live_version, false, hash};
+    if (!options.dry_run) LogApplied(result, options);
+    return result;
   }
-  const uint64_t version = live_version + 1;
   std::vector<FieldError> errors;
   std::shared_ptr<const Snapshot> snapshot = BuildSnapshot(config, version, &errors);
   if (!snapshot || !errors.empty()) {
     if (errors.empty()) errors.push_back({"", "config does not compile"});
     return InvalidConfigError(errors);
   }
-  if (options.dry_run) return ApplyResult{version, true, hash};
+  ApplyResult result{version, true, hash};
+  result.compile = absl::Now() - start;
+  if (options.dry_run) return result;
 
-  state::v1::StoredVersion entry;
-  v1::VersionInfo* info = entry.mutable_info();
-  info->set_version(version);
-  info->set_applied_unix_ms(absl::ToUnixMillis(options_.now()));
-  info->set_content_hash(hash);
-  info->set_description(options.description);
-  info->set_source(options.source);
-  info->set_peer(options.peer);
-  *entry.mutable_config() = config;
-  const v1::VersionInfo new_info = entry.info();
-  const int keep = static_cast<int>(std::max<size_t>(1, options_.history_limit));
-  auto append = [&](state::v1::State* state, state::v1::StoredVersion e) {
-    state->set_format(1);
-    state->set_live_version(version);
-    *state->add_history() = std::move(e);
-    const int excess = state->history_size() - keep;
-    if (excess > 0) state->mutable_history()->DeleteSubrange(0, excess);
-  };
-  if (!options_.state_dir.empty()) {
-    // The file holds the whole history, so persisting needs the next state in full; without a
-    // state dir the history is updated in place below, never copied (it holds 50 configs).
-    state::v1::State next;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      next = state_;
-    }
-    append(&next, entry);
-    if (auto status = Persist(next); !status.ok()) {
-      return absl::InternalError(
-          absl::StrCat("cannot persist the state; nothing changed: ", status.message()));
-    }
-  }
-  target_->Publish(std::move(snapshot));
+  v1::VersionInfo info;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    live_.info = new_info;
-    live_.config = std::make_shared<const config::v1::Config>(config);
-    append(&state_, std::move(entry));
+    info = log_.NextInfo(hash, options.description, options.source, options.peer);
   }
-  Notify(new_info);
-  LogApplied(true, version, hash, options);
-  return ApplyResult{version, true, hash};
+  if (state_dir_ != nullptr) {
+    if (auto status = state_dir_->Write(info, bytes); !status.ok()) {
+      return absl::InternalError(
+          absl::StrCat("cannot persist version ", version, "; nothing changed: ", status.message()));
+    }
+  }
+  const absl::Time persisted = absl::Now();
+  result.persist = persisted - start - result.compile;
+  absl::Status published = target_->Publish(snapshot, options_.publish_timeout);
+  result.publish = absl::Now() - persisted;
+  Commit(info, std::make_shared<const config::v1::Config>(config), std::move(bytes));
+  snapshot.reset();  // the workers hold it now
+  Notify(info);
+#ifdef __GLIBC__
+  // The old config and snapshot were just freed (megabytes for large configs, from several
+  // threads' arenas); hand the memory back so RSS follows the live config, not the peak.
+  malloc_trim(0);
+#endif
+  result.total = absl::Now() - start;
+  LogApplied(result, options);
+  if (!published.ok()) {
+    return absl::DeadlineExceededError(absl::StrCat("version ", version,
+                                                    " is persisted and live, but ",
+                                                    published.message()));
+  }
+  return result;
+}
+
+void ConfigStore::Commit(const v1::VersionInfo& info,
+                         std::shared_ptr<const config::v1::Config> config, std::string bytes) {
+  std::vector<uint64_t> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // With a state dir the history's configs live on disk only; the live one is kept here.
+    dropped = log_.Append({info, bytes.size(), state_dir_ ? nullptr : config});
+    live_.info = info;
+    live_.config = std::move(config);
+    live_bytes_ = std::move(bytes);
+  }
+  if (state_dir_ != nullptr) state_dir_->Remove(dropped);
 }
 
 std::vector<FieldError> ConfigStore::Validate(const config::v1::Config& config) const {
@@ -217,12 +238,6 @@ std::vector<FieldError> ConfigStore::Validate(const config::v1::Config& config) 
   return errors;
 }
 
-absl::Status ConfigStore::Persist(const state::v1::State& state) const {
-  if (options_.state_dir.empty()) return absl::OkStatus();
-  return WriteFileAtomically(absl::StrCat(options_.state_dir, "/", kStateFileName),
-                             StateToJson(state));
-}
-
 LiveConfig ConfigStore::live() const {
   std::lock_guard<std::mutex> lock(mu_);
   return live_;
@@ -230,12 +245,7 @@ LiveConfig ConfigStore::live() const {
 
 std::vector<v1::VersionInfo> ConfigStore::History(size_t limit) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<v1::VersionInfo> out;
-  for (int i = state_.history_size() - 1; i >= 0; --i) {
-    if (limit != 0 && out.size() >= limit) break;
-    out.push_back(state_.history(i).info());
-  }
-  return out;
+  return log_.History(limit);
 }
 
 int ConfigStore::Subscribe(std::function<void(const v1::VersionInfo&)> listener) {

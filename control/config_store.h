@@ -1,12 +1,13 @@
-// The config store: the live config and its version, compare-and-swap on the expected version,
-// idempotent apply (content identical to the live config is a no-op), a history of the last
-// versions (with their content, for Rollback), persistence under --state-dir, and the
-// notification of every change (for Watch).
-//
-// An apply validates and compiles the config, persists the new state (atomic: tmp file + fsync +
-// rename + fsync of the dir), publishes the snapshot to the ConfigTarget (which returns once every
-// worker serves it), then makes it the live version. Any failure before the publish changes
-// nothing. Applies are serialized.
+// The config store: applies configs as numbered versions. It composes three parts:
+//   - the version log (control/version_log.h): live version, bounded history, compare-and-swap,
+//     a high-water mark so versions never go backwards;
+//   - persistence (control/state_dir.h): one durable file per version under --state-dir;
+//   - publishing: the ConfigTarget (the data plane), with a deadline.
+// An apply checks the expected version, returns at once when the content equals the live config,
+// validates and compiles, writes the version file (durable before it is acknowledged), publishes
+// the snapshot to every worker (with a deadline: a worker that does not confirm is reported, not
+// waited for forever), then makes it the live version and notifies listeners. Any failure before
+// the publish changes nothing. Applies are serialized.
 //
 // Ownership: owned by main (the composition root); outlives the control service. Holds a
 // non-owning pointer to the ConfigTarget, which must outlive it.
@@ -30,7 +31,8 @@
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
 #include "proto/control.pb.h"
-#include "proto/state.pb.h"
+#include "control/state_dir.h"
+#include "control/version_log.h"
 #include "server/config/config_target.h"
 
 namespace rwproxy::control {
@@ -43,6 +45,7 @@ inline constexpr char kSourceApi[] = "api";            // the Apply RPC
 inline constexpr char kSourceRollback[] = "rollback";  // Rollback (set by ConfigStore::Rollback)
 inline constexpr char kSourceBoot[] = "boot";          // --config at start-up
 inline constexpr char kSourceFile[] = "file";          // a --watch-config reload
+inline constexpr char kSourceRestore[] = "restore";    // an older saved version restored at boot
 
 struct ApplyOptions {
   std::optional<uint64_t> expected_version;  // compare-and-swap when set
@@ -56,6 +59,14 @@ struct ApplyResult {
   uint64_t version = 0;  // the new version; the live one when nothing changed
   bool changed = false;
   std::string content_hash;
+  // Where the time went (server side): validate + compile, write the version file, publish.
+  absl::Duration compile, persist, publish, total;
+};
+
+// What Restore found.
+struct RestoreResult {
+  uint64_t version = 0;  // the restored live version; 0 when nothing could be restored
+  std::vector<std::string> notes;  // files migrated or set aside, versions that did not compile
 };
 
 // The live config; version 0 and an empty config before the first apply.
@@ -66,12 +77,11 @@ struct LiveConfig {
 
 class ConfigStore {
  public:
-  static constexpr size_t kDefaultHistoryLimit = 50;
-  static constexpr char kStateFileName[] = "state.json";
-
   struct Options {
     std::string state_dir;  // empty: keep everything in memory only
-    size_t history_limit = kDefaultHistoryLimit;
+    VersionLog::Limits history;
+    // How long an apply waits for every worker to confirm the new snapshot.
+    absl::Duration publish_timeout = absl::Seconds(10);
     std::function<absl::Time()> now = [] { return absl::Now(); };
   };
 
@@ -79,16 +89,20 @@ class ConfigStore {
   ConfigStore(const ConfigStore&) = delete;
   ConfigStore& operator=(const ConfigStore&) = delete;
 
-  // Loads <state_dir>/state.json and publishes its live config with its version. Returns the
-  // restored version; NotFound when there is no state dir or no state file yet. When the file is
-  // unreadable, corrupt or its live config no longer compiles, it is moved aside to
-  // state.corrupt-<UTC time> and DataLoss is returned naming both files (the caller then falls
-  // back to --config). Call once, before the first Apply.
-  absl::StatusOr<uint64_t> Restore();
+  // Opens the state dir and publishes the newest saved version that compiles. The newest one
+  // keeps its version; when only an older one compiles, its content becomes a new version
+  // (source kSourceRestore, the reason in its description). Files that cannot be parsed are set
+  // aside; nothing that parses is ever deleted. Returns version 0 when there is no state dir, no
+  // saved version, or none compiles (the caller then applies --config, whose version is above
+  // every version the dir has seen). An error only when the dir cannot be used at all. Call once,
+  // before the first Apply.
+  absl::StatusOr<RestoreResult> Restore();
 
   // Validates, compiles, persists and publishes `config`. Errors (nothing changes):
   // FAILED_PRECONDITION for a stale expected_version, INVALID_ARGUMENT with every violation (see
-  // control/violations.h), INTERNAL when the state cannot be persisted.
+  // control/violations.h), INTERNAL when the version cannot be persisted. DEADLINE_EXCEEDED when
+  // a worker did not confirm in time: the version is then persisted and live (the other workers
+  // serve it), and the message says so.
   absl::StatusOr<ApplyResult> Apply(const config::v1::Config& config, const ApplyOptions& options);
 
   // Re-applies the content of history `version` as a new version (no-op if identical to the live
@@ -113,18 +127,22 @@ class ConfigStore {
  private:
   absl::StatusOr<ApplyResult> ApplyLocked(const config::v1::Config& config,
                                           const ApplyOptions& options);
-  absl::Status Persist(const state::v1::State& state) const;
+  // Makes `info` (with `config`, serialized as `bytes`) the live version in the log.
+  void Commit(const v1::VersionInfo& info, std::shared_ptr<const config::v1::Config> config,
+              std::string bytes);
   void Notify(const v1::VersionInfo& info);
 
   ConfigTarget* const target_;
   const Options options_;
+  std::unique_ptr<StateDir> state_dir_;  // null without --state-dir
 
   std::mutex apply_mu_;  // serializes Apply, Rollback and Restore (held across the publish)
 
-  mutable std::mutex mu_;  // guards state_, live_ and config_file_error_
-  std::string config_file_error_;
-  state::v1::State state_;
+  mutable std::mutex mu_;  // guards log_, live_, live_bytes_ and config_file_error_
+  VersionLog log_;
   LiveConfig live_;
+  std::string live_bytes_;  // live_.config's deterministic serialization (idempotent applies)
+  std::string config_file_error_;
 
   std::mutex listeners_mu_;
   int next_listener_id_ = 1;

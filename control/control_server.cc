@@ -64,6 +64,26 @@ class FailureLogFactory : public grpc::experimental::ServerInterceptorFactoryInt
   }
 };
 
+int Millis(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, INT32_MAX));
+}
+
+// Message sizes both ways, and keepalive: the server pings a connection with open calls (an idle
+// Watch stream) every keepalive_time and drops it when a ping goes unanswered, so a vanished
+// client frees its Watch slot; clients may ping every min_client_ping_interval (rwctl's Watch
+// pings every 30s; gRPC's default would answer that with GOAWAY too_many_pings).
+void ApplyTransportLimits(const ControlLimits& limits, grpc::ServerBuilder* builder) {
+  builder->SetMaxReceiveMessageSize(limits.max_message_bytes);
+  builder->SetMaxSendMessageSize(limits.max_message_bytes);
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(limits.keepalive_time));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(limits.keepalive_timeout));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  // Keep pinging an idle stream, however long it sends no data.
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                              Millis(limits.min_client_ping_interval));
+}
+
 }  // namespace
 
 ControlServer::ControlServer(ConfigStore* store, ConfigTarget* target)
@@ -73,13 +93,18 @@ ControlServer::~ControlServer() { Shutdown(); }
 
 absl::StatusOr<std::string> ControlServer::Start(const std::string& address,
                                                  const std::string& token,
-                                                 ControlService::LogFn log) {
+                                                 ControlService::LogFn log,
+                                                 const ControlLimits& limits) {
   if (server_ != nullptr) return absl::FailedPreconditionError("control server already started");
-  service_ = std::make_unique<ControlService>(store_, target_,
-                                              ControlService::Options{token, std::move(log)});
+  ControlService::Options options;
+  options.token = token;
+  options.log = std::move(log);
+  options.limits = limits;
+  service_ = std::make_unique<ControlService>(store_, target_, std::move(options));
   grpc::ServerBuilder builder;
   int selected_port = 0;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  ApplyTransportLimits(limits, &builder);
   builder.RegisterService(service_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<FailureLogFactory>());

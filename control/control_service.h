@@ -4,14 +4,20 @@
 // their own, so gRPC's threads never block and mutations are serialized; the cheap reads answer
 // inline.
 //
+// Liveness: at most limits.max_queued_calls calls wait for the task thread (more:
+// RESOURCE_EXHAUSTED). A queued call whose client cancelled it or whose deadline passed is
+// finished with CANCELLED / DEADLINE_EXCEEDED when its turn comes, without running (nothing is
+// applied). At most limits.max_watch_streams Watch streams are open at once (more:
+// RESOURCE_EXHAUSTED). No handler lets an exception escape: it becomes INTERNAL and is logged.
+//
 // Auth: with a token, every call needs `authorization: Bearer <token>` (compared in constant
-// time), else UNAUTHENTICATED. Errors: ToGrpcStatus maps absl::Status to grpc::Status and puts
-// config violations into the "rwproxy-violations-bin" trailing metadata entry.
+// time), else UNAUTHENTICATED. Errors: ToGrpcStatus maps absl::Status to grpc::Status: a short
+// message, and config violations in the status details (control/violations.h).
 //
 // Ownership: owned by ControlServer (or a test), registered with one grpc::Server, which must be
 // shut down before the service is destroyed. Holds non-owning pointers to the ConfigStore and the
 // ConfigTarget, which outlive it. Thread-safety: gRPC calls the handlers on its threads;
-// Shutdown() from any thread.
+// Shutdown(), QueuedCalls() and OpenWatchStreams() from any thread.
 #ifndef RWPROXY_CONTROL_CONTROL_SERVICE_H_
 #define RWPROXY_CONTROL_CONTROL_SERVICE_H_
 
@@ -31,13 +37,29 @@
 
 namespace rwproxy::control {
 
-// Binary trailing metadata key carrying a serialized v1::ValidateResponse with every violation
-// when Apply or Rollback fail with INVALID_ARGUMENT.
-inline constexpr char kViolationsMetadataKey[] = "rwproxy-violations-bin";
+// The same code. A status with a violations payload (control/violations.h) gets a one-line
+// summary as its message and the first violations (bounded, with their total) as its details
+// (grpc-status-details-bin); any other message is cut to kMaxStatusMessageBytes. Together the
+// trailers stay within kMaxTrailerBytes, whatever the number of violations.
+grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// Same code and message; a violations payload (control/violations.h) becomes the
-// kViolationsMetadataKey trailing metadata of `context` (when not null).
-grpc::Status ToGrpcStatus(const absl::Status& status, grpc::CallbackServerContext* context);
+// The limits of the control API. ControlServer applies the transport ones; the service the rest.
+struct ControlLimits {
+  // The largest request or response message, each way (a 50,000-route config is about 5 MB).
+  int max_message_bytes = 64 * 1024 * 1024;
+  // Calls waiting for the task thread (Apply, Rollback, Validate, GetStats, GetClusters), not
+  // counting the one running; more get RESOURCE_EXHAUSTED.
+  size_t max_queued_calls = 64;
+  // Concurrent Watch streams; more get RESOURCE_EXHAUSTED.
+  size_t max_watch_streams = 64;
+  // The server pings a connection with open calls (an idle Watch stream) after this long without
+  // traffic, and closes it when the ping is not answered within keepalive_timeout.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  // Clients may ping this often at most (rwctl pings every 30s); a client that pings more often
+  // is sent GOAWAY ("too_many_pings").
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+};
 
 // True when `a` equals `b`; the time taken depends only on their lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
@@ -51,14 +73,21 @@ class ControlService final : public v1::ControlPlane::CallbackService {
     // GetServerInfo: when the service started (uptime is counted from it) and the clock.
     absl::Time started = absl::Now();
     std::function<absl::Time()> now = [] { return absl::Now(); };
+    ControlLimits limits;
   };
 
   ControlService(ConfigStore* store, ConfigTarget* target, Options options);
   ~ControlService() override;
 
   // Ends every Watch stream and stops taking new blocking calls (they fail with UNAVAILABLE);
-  // calls already queued still run. Call before grpc::Server::Shutdown().
+  // calls already queued still run (unless cancelled or past their deadline). Call before
+  // grpc::Server::Shutdown().
   void Shutdown();
+
+  // Calls waiting for the task thread (not counting the one running).
+  size_t QueuedCalls() const { return tasks_.queued(); }
+  // Watch streams open now.
+  size_t OpenWatchStreams() { return watches_.open_streams(); }
 
   grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context,
                                   const v1::ApplyRequest* request,
@@ -91,10 +120,16 @@ class ControlService final : public v1::ControlPlane::CallbackService {
                                           v1::GetServerInfoResponse* response) override;
 
  private:
+  class BlockingCall;
+  class RefusedWatch;
   absl::Status Authorize(const grpc::CallbackServerContext* context) const;
-  // Authorizes, then runs `work` on the task thread and finishes with the status it returns.
-  grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* context,
+  // Authorizes, then runs `work` on the task thread (unless the call was cancelled or its
+  // deadline passed meanwhile) and finishes with the status it returns.
+  grpc::ServerUnaryReactor* RunBlocking(const char* method, grpc::CallbackServerContext* context,
                                         std::function<absl::Status()> work);
+  // Authorizes, runs `work` at once and finishes with the status it returns.
+  grpc::ServerUnaryReactor* RunInline(const char* method, grpc::CallbackServerContext* context,
+                                      const std::function<absl::Status()>& work);
   // Runs the mutation and logs its outcome.
   absl::Status Mutate(std::string_view method, grpc::CallbackServerContext* context,
                       const std::string& description,

@@ -99,7 +99,49 @@ void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const Rout
   }
 }
 
+std::string TooLong(const std::string& field, const char* what, size_t size, size_t limit) {
+  return absl::StrCat(field, ": ", what, size, " bytes, limit ", limit);
+}
+
+// A header name fit for a message: cut, with control characters replaced.
+std::string Printable(const std::string& name) {
+  std::string out = name.size() > 64 ? name.substr(0, 61) + "..." : name;
+  for (char& c : out) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b >= 0x7f) c = '?';
+  }
+  return out;
+}
+
 }  // namespace
+
+absl::Status CheckExplainRequest(const v1::ExplainRequest& request) {
+  if (request.method().size() > kMaxExplainMethodBytes) {
+    return absl::InvalidArgumentError(
+        TooLong("method", "", request.method().size(), kMaxExplainMethodBytes));
+  }
+  if (request.path().size() > kMaxExplainPathBytes) {
+    return absl::InvalidArgumentError(
+        TooLong("path", "", request.path().size(), kMaxExplainPathBytes));
+  }
+  if (static_cast<size_t>(request.headers_size()) > kMaxExplainHeaders) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("headers: ", request.headers_size(), " headers, limit ", kMaxExplainHeaders));
+  }
+  for (const auto& [name, value] : request.headers()) {
+    if (name.size() > kMaxExplainHeaderNameBytes) {
+      return absl::InvalidArgumentError(TooLong(absl::StrCat("headers.", Printable(name)),
+                                                "name of ", name.size(),
+                                                kMaxExplainHeaderNameBytes));
+    }
+    if (value.size() > kMaxExplainHeaderValueBytes) {
+      return absl::InvalidArgumentError(TooLong(absl::StrCat("headers.", Printable(name)),
+                                                "value of ", value.size(),
+                                                kMaxExplainHeaderValueBytes));
+    }
+  }
+  return absl::OkStatus();
+}
 
 v1::ExplainResponse Explain(const Snapshot& snapshot, const v1::ExplainRequest& request) {
   v1::ExplainResponse out;
@@ -148,23 +190,32 @@ void StatsToProto(const StatsSnapshot& stats, v1::GetStatsResponse* out) {
   for (const auto& [counter, value] : stats.server) (*out->mutable_server())[counter] = value;
 }
 
+namespace {
+void EndpointToProto(const EndpointStatus& endpoint, v1::EndpointStatus* e) {
+  e->set_address(endpoint.address);
+  e->set_source(endpoint.source);
+  e->set_health(endpoint.health);
+  e->set_since_unix_ms(endpoint.since_unix_ms);
+  e->set_reason(endpoint.reason);
+  e->set_ejections(endpoint.ejections);
+  e->set_cx_active(endpoint.cx_active);
+  e->set_cx_idle(endpoint.cx_idle);
+  e->set_rq_pending(endpoint.rq_pending);
+  e->set_retry_unix_ms(endpoint.retry_unix_ms);
+  for (const auto& [name, value] : endpoint.counters) (*e->mutable_counters())[name] = value;
+}
+}  // namespace
+
 void ClustersToProto(const std::vector<ClusterStatus>& clusters, v1::GetClustersResponse* out) {
   for (const ClusterStatus& cluster : clusters) {
     v1::ClusterStatus* c = out->add_clusters();
     c->set_name(cluster.name);
     c->set_panic(cluster.panic);
     for (const EndpointStatus& endpoint : cluster.endpoints) {
-      v1::EndpointStatus* e = c->add_endpoints();
-      e->set_address(endpoint.address);
-      e->set_source(endpoint.source);
-      e->set_health(endpoint.health);
-      e->set_since_unix_ms(endpoint.since_unix_ms);
-      e->set_reason(endpoint.reason);
-      e->set_ejections(endpoint.ejections);
-      e->set_cx_active(endpoint.cx_active);
-      e->set_cx_idle(endpoint.cx_idle);
-      e->set_rq_pending(endpoint.rq_pending);
-      for (const auto& [name, value] : endpoint.counters) (*e->mutable_counters())[name] = value;
+      EndpointToProto(endpoint, c->add_endpoints());
+    }
+    for (const EndpointStatus& name : cluster.unresolved) {
+      EndpointToProto(name, c->add_unresolved());
     }
   }
 }

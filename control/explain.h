@@ -10,15 +10,29 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "proto/control.pb.h"
 #include "server/config/snapshot.h"
+#include "server/http/codec.h"
 #include "server/stats/counters.h"
 #include "server/upstream/cluster_status.h"
 
 namespace rwproxy::control {
 
+// Explain's input limits (see ExplainRequest in control.proto). A request the data plane would
+// refuse (its head is at most kMaxHeadSize, with kMaxRequestFields fields) is not explained.
+inline constexpr size_t kMaxExplainMethodBytes = 256;
+inline constexpr size_t kMaxExplainPathBytes = kMaxHeadSize;
+inline constexpr size_t kMaxExplainHeaders = kMaxRequestFields;
+inline constexpr size_t kMaxExplainHeaderNameBytes = kMaxHeadSize;
+inline constexpr size_t kMaxExplainHeaderValueBytes = kMaxHeadSize;
+
+// INVALID_ARGUMENT naming the field and the limit when `request` is over a limit above
+// ("headers.x-big: value of 70000 bytes, limit 65536"); OK otherwise.
+absl::Status CheckExplainRequest(const v1::ExplainRequest& request);
+
 // Routes `request` on `snapshot` the way a worker would. An empty method means GET, an empty path
-// "/".
+// "/". Call CheckExplainRequest first.
 v1::ExplainResponse Explain(const Snapshot& snapshot, const v1::ExplainRequest& request);
 
 // "round_robin", "least_request" or "random".

@@ -80,6 +80,7 @@ void FileWatcher::CheckNow() {
 
 void FileWatcher::Loop() {
   char events[4096];
+  CheckNow();  // a change made between reading `initial` and adding the watch
   for (;;) {
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0 && errno != EINTR) {

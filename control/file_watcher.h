@@ -23,7 +23,8 @@ class FileWatcher {
   FileWatcher(std::string path, std::function<void(const std::string&)> on_change);
   ~FileWatcher();
 
-  // `initial` is the content already applied (so an unchanged file triggers nothing).
+  // `initial` is the content already applied (so an unchanged file triggers nothing). The file is
+  // checked once at start, so a change made after `initial` was read is not missed.
   absl::Status Start(std::string initial);
   void Stop();
 

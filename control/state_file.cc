@@ -91,12 +91,15 @@ absl::StatusOr<std::string> MoveAside(const std::string& path, std::string_view 
   return target;
 }
 
-std::string StateToJson(const state::v1::State& state) {
+absl::StatusOr<std::string> StateToJson(const state::v1::State& state) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
   std::string out;
-  (void)google::protobuf::util::MessageToJsonString(state, &out, options);
+  auto printed = google::protobuf::util::MessageToJsonString(state, &out, options);
+  if (!printed.ok()) {
+    return absl::InternalError(absl::StrCat("cannot print the state: ", printed.message().as_string()));
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
-// Durable files for the config store: atomic replace (tmp file + fsync + rename + fsync of the
-// dir), reading, moving a bad file aside, and the JSON form of the persisted state.
+// Durable file primitives for the state dir (control/state_dir.h): atomic replace (tmp file +
+// fsync + rename + fsync of the dir), reading, moving a bad file aside; and the JSON form of the
+// previous state format (format 1: state.json with the whole history), read to migrate it.
 //
 // Ownership: free functions over caller-owned values. Thread-safety: reentrant; callers
 // serialize writes to the same file (ConfigStore holds its apply lock).
@@ -27,7 +28,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 absl::StatusOr<std::string> MoveAside(const std::string& path, std::string_view stem,
                                       absl::Time now);
 
-std::string StateToJson(const state::v1::State& state);
+// INTERNAL when the state cannot be printed (never persisted as an empty file).
+absl::StatusOr<std::string> StateToJson(const state::v1::State& state);
 // Parses and checks the structure: format 1, a non-empty history of increasing versions whose
 // newest entry is the live version and whose live content hash matches its content.
 absl::Status StateFromJson(std::string_view json, state::v1::State* state);

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace rwproxy::control {
 
 // One Watch call. gRPC calls OnWriteDone/OnCancel/OnDone on its threads; the hub calls Push/End
@@ -84,7 +86,8 @@ class WatchHub::Stream : public grpc::ServerWriteReactor<v1::VersionEvent> {
   uint64_t last_version_ = 0;
 };
 
-WatchHub::WatchHub(ConfigStore* store) : store_(store) {
+WatchHub::WatchHub(ConfigStore* store, size_t max_streams)
+    : store_(store), max_streams_(max_streams) {
   subscription_ = store_->Subscribe([this](const v1::VersionInfo& info) { Publish(info); });
 }
 
@@ -93,24 +96,34 @@ WatchHub::~WatchHub() { store_->Unsubscribe(subscription_); }
 grpc::ServerWriteReactor<v1::VersionEvent>* WatchHub::Start(grpc::CallbackServerContext*) {
   auto stream = std::make_shared<Stream>(this);
   stream->set_self(stream);
-  bool refused = false;
+  std::optional<grpc::Status> refused;
   v1::VersionInfo current;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    refused = shut_down_;
-    if (!refused) {
+    if (shut_down_) {
+      refused = grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
+    } else if (max_streams_ > 0 && streams_.size() >= max_streams_) {
+      refused = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             absl::StrCat("too many concurrent Watch streams (limit ", max_streams_,
+                                          ": --control-max-watch-streams)"));
+    } else {
       streams_.emplace(stream.get(), stream);
       // Read after registering: a version published meanwhile reaches the stream either way, and
       // Push drops a version that is not newer than the last one sent.
       current = store_->live().info;
     }
   }
-  if (refused) {
-    stream->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
+  if (refused.has_value()) {
+    stream->End(*std::move(refused));
   } else if (current.version() != 0) {
     stream->Push(current);
   }
   return stream.get();
+}
+
+size_t WatchHub::open_streams() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return streams_.size();
 }
 
 void WatchHub::Shutdown() {

@@ -1,7 +1,8 @@
 // The Watch streams of the control service: each stream first gets the live version, then every
 // new one (ConfigStore notifications), in order and without duplicates. A stream ends when the
 // client cancels it, when it falls too far behind (RESOURCE_EXHAUSTED), or at Shutdown(), so an
-// open Watch never holds up server shutdown.
+// open Watch never holds up server shutdown. At most `max_streams` are open at once: a Watch
+// beyond that ends at once with RESOURCE_EXHAUSTED naming the limit.
 //
 // Ownership: owned by the ControlService. Each stream (a gRPC reactor) is shared by the hub and by
 // itself until gRPC is done with it (OnDone), so a notification never touches a deleted stream. The
@@ -26,13 +27,17 @@ class WatchHub {
   // Versions queued for one slow stream before it is ended.
   static constexpr size_t kMaxQueued = 256;
 
-  explicit WatchHub(ConfigStore* store);
+  // `max_streams` 0 means no bound.
+  WatchHub(ConfigStore* store, size_t max_streams);
   ~WatchHub();
   WatchHub(const WatchHub&) = delete;
   WatchHub& operator=(const WatchHub&) = delete;
 
   // A new stream for a Watch call; it is already authorized.
   grpc::ServerWriteReactor<v1::VersionEvent>* Start(grpc::CallbackServerContext* context);
+
+  // Streams open now (a refused Watch is not counted).
+  size_t open_streams();
 
   // Ends every open stream with OK and refuses new ones (UNAVAILABLE).
   void Shutdown();
@@ -45,6 +50,7 @@ class WatchHub {
   std::vector<std::shared_ptr<Stream>> OpenStreams(bool shut_down);
 
   ConfigStore* const store_;
+  const size_t max_streams_;
   int subscription_ = 0;
   std::mutex mu_;  // guards the fields below; never held while calling into a stream
   bool shut_down_ = false;

@@ -10,10 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "control/config_build.h"
+#include "control/boot.h"
 #include "control/config_store.h"
 #include "control/control_server.h"
-#include "control/file_watcher.h"
 #include "server/admin/admin_server.h"
 #include "server/log/log.h"
 #include "server/main_flags.h"
@@ -29,87 +28,7 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-// Parses YAML `text` and applies it through the store (the one validation path). On failure
-// *errors gets every problem located at its line:col in `label`; validation runs a second time
-// only then, to map the store's field paths back to the YAML. History records `source`.
-bool ApplyYaml(rwproxy::control::ConfigStore* store, const std::string& label,
-               const std::string& text, const std::string& description, const std::string& source,
-               std::vector<std::string>* errors) {
-  rwproxy::config::v1::Config config;
-  rwproxy::yaml::SourceMap map;
-  if (!rwproxy::control::ParseYamlText(label, text, &config, &map, errors)) return false;
-  auto applied = store->Apply(config, {.description = description, .source = source});
-  if (applied.ok()) return true;
-  std::vector<rwproxy::FieldError> field_errors;
-  if (absl::IsInvalidArgument(applied.status())) field_errors = store->Validate(config);
-  if (field_errors.empty()) {
-    errors->push_back(absl::StrCat(label, ": ", applied.status().message()));
-  } else {
-    *errors = rwproxy::control::LocateErrors(label, map, field_errors);
-  }
-  return false;
-}
-
-// The first live config: the state restored from --state-dir, else --config (version 1).
-// Returns false (after printing why) when neither gives one.
-bool LoadFirstConfig(const rwproxy::Flags& flags, rwproxy::control::ConfigStore* store) {
-  auto restored = store->Restore();
-  if (restored.ok()) {
-    rwproxy::log::Info(
-        "state", absl::StrCat("restored config version ", *restored, " from ", flags.state_dir,
-                              " (hash ", store->live().info.content_hash(),
-                              "; it wins over --config ", flags.config, ")"));
-    return true;
-  }
-  if (absl::IsDataLoss(restored.status())) {
-    rwproxy::log::Warn("state", absl::StrCat("cannot restore the saved state: ",
-                                             restored.status().message(),
-                                             "; falling back to --config ", flags.config));
-  } else if (!absl::IsNotFound(restored.status())) {
-    Fail(std::string(restored.status().message()));
-    return false;
-  }
-  std::string text;
-  std::vector<std::string> errors;
-  if (!rwproxy::control::ReadConfigFile(flags.config, &text, &errors) ||
-      !ApplyYaml(store, flags.config, text, "--config " + flags.config,
-                 rwproxy::control::kSourceBoot, &errors)) {
-    for (const auto& e : errors) rwproxy::log::Error("main", e);
-    Fail(absl::StrCat("invalid config ", flags.config, " (", errors.size(), " error",
-                      errors.size() == 1 ? "" : "s", "); not starting"));
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
-
-// --watch-config: every change of the file goes through the same validated, versioned path as
-// `rwctl apply`. An invalid file changes nothing; it is logged with line and field, counted, and
-// shown by `rwctl get` until a good version of the file loads.
-std::unique_ptr<rwproxy::control::FileWatcher> WatchConfigFile(
-    const std::string& path, rwproxy::control::ConfigStore* store,
-    std::atomic<uint64_t>* file_errors) {
-  auto on_change = [path, store, file_errors](const std::string& text) {
-    std::vector<std::string> errors;
-    if (ApplyYaml(store, path, text, "file " + path, rwproxy::control::kSourceFile, &errors)) {
-      store->SetConfigFileError("");
-      return;
-    }
-    ++*file_errors;
-    for (const auto& e : errors) rwproxy::log::Warn("watch", "not applied: " + e);
-    store->SetConfigFileError(absl::StrJoin(errors, "\n"));
-  };
-  std::string initial;
-  std::vector<std::string> read_errors;
-  rwproxy::control::ReadConfigFile(path, &initial, &read_errors);  // the content already live
-  auto watcher = std::make_unique<rwproxy::control::FileWatcher>(path, on_change);
-  if (auto status = watcher->Start(initial); !status.ok()) {
-    Fail("--watch-config: " + std::string(status.message()));
-    return nullptr;
-  }
-  return watcher;
-}
 
 int main(int argc, char** argv) {
   rwproxy::Flags flags;
@@ -137,6 +56,11 @@ int main(int argc, char** argv) {
   if (!absl::ParseDuration(flags.drain_timeout, &drain_timeout) ||
       drain_timeout < absl::ZeroDuration()) {
     return Fail("--drain-timeout: '" + flags.drain_timeout + "' is not a duration such as 20s");
+  }
+  absl::Duration publish_timeout;
+  if (!absl::ParseDuration(flags.publish_timeout, &publish_timeout) ||
+      publish_timeout <= absl::ZeroDuration()) {
+    return Fail("--publish-timeout: '" + flags.publish_timeout + "' is not a duration such as 10s");
   }
   auto listen_endpoint = rwproxy::ParseAddress(flags.listen);
   if (!listen_endpoint.ok())
@@ -173,11 +97,19 @@ int main(int argc, char** argv) {
   if (auto status = server.Listen(*listen_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
   }
-  rwproxy::control::ConfigStore store(&server, {.state_dir = flags.state_dir});
-  if (!LoadFirstConfig(flags, &store)) return 1;
+  rwproxy::control::ConfigStore store(
+      &server, {.state_dir = flags.state_dir,
+                .history = {.max_versions = flags.history_limit,
+                            .max_bytes = flags.history_max_bytes},
+                .publish_timeout = publish_timeout});
+  // Read once: what boot applies is what the file watcher compares against.
+  const rwproxy::control::BootFile boot_file = rwproxy::control::ReadBootFile(flags.config);
+  if (!rwproxy::control::LoadFirstConfig(&store, boot_file)) return 1;
   std::atomic<uint64_t> file_errors{0};
   rwproxy::AdminServer admin(
-      {.ready = [&server] { return !server.draining() && server.current() != nullptr; },
+      {.ready = [&server] {
+         return !server.draining() && server.current() != nullptr && server.Lagging().empty();
+       },
        .stats =
            [&server, &file_errors] {
              rwproxy::StatsSnapshot stats = server.CollectStats();
@@ -210,7 +142,11 @@ int main(int argc, char** argv) {
                                     "admin " + rwproxy::FormatEndpoint(admin.local_endpoint())};
   rwproxy::control::ControlServer control(&store, &server);
   if (flags.control != "off") {
-    auto address = control.Start(flags.control, token);
+    rwproxy::control::ControlLimits limits;
+    limits.max_message_bytes = static_cast<int>(flags.control_max_message_bytes);
+    limits.max_queued_calls = flags.control_max_queued_calls;
+    limits.max_watch_streams = flags.control_max_watch_streams;
+    auto address = control.Start(flags.control, token, nullptr, limits);
     if (!address.ok()) return Fail("--control: " + std::string(address.status().message()));
     bound.push_back("control " + *address);
   }
@@ -226,7 +162,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<rwproxy::control::FileWatcher> watcher;
   if (flags.watch_config) {
-    watcher = WatchConfigFile(flags.config, &store, &file_errors);
+    watcher = rwproxy::control::WatchConfigFile(boot_file, &store, &file_errors);
     if (!watcher) return 1;
   }
   std::string why = rwproxy::WaitForSignalsAndDrain(server, drain_timeout);

@@ -28,10 +28,38 @@ void RegisterFlags(CLI::App* app, Flags* flags) {
   app->add_option("--control-token-file", flags->control_token_file,
                   "file holding the control API token; every call then needs the metadata "
                   "'authorization: Bearer <token>'");
+  app->add_option("--control-max-message-bytes", flags->control_max_message_bytes,
+                  "largest control API request or response (e.g. 64MiB; a 50,000-route config is "
+                  "about 5 MB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(size_t{4096}, size_t{1} << 30));
+  app->add_option("--control-max-queued-calls", flags->control_max_queued_calls,
+                  "control calls (Apply, Rollback, Validate, GetStats, GetClusters) that may wait "
+                  "for their turn; more get RESOURCE_EXHAUSTED")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  app->add_option("--control-max-watch-streams", flags->control_max_watch_streams,
+                  "concurrent Watch streams; more get RESOURCE_EXHAUSTED")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
   app->add_option("--state-dir", flags->state_dir,
-                  "keep the live config and its history (last 50 versions) here; on restart the "
-                  "last applied config is restored and wins over --config. A corrupt state file "
-                  "is kept aside as state.corrupt-<time> and --config is used");
+                  "keep the live config and its history here (one file per version, "
+                  "version-<N>.pb); on restart the newest saved version that compiles is "
+                  "restored and wins over --config. A file that cannot be read is kept aside as "
+                  "<name>.corrupt-<time>; versions never go backwards");
+  app->add_option("--history-limit", flags->history_limit,
+                  "versions kept for rollback (with --state-dir, on disk; the live one always)")
+      ->check(CLI::Range(size_t{1}, size_t{10000}))
+      ->capture_default_str();
+  app->add_option("--history-max-bytes", flags->history_max_bytes,
+                  "bytes of config kept for rollback (serialized; e.g. 8MiB): the oldest "
+                  "versions go first, the live one is always kept. Default 8MiB")
+      ->transform(CLI::AsSizeValue(false));
+  app->add_option("--publish-timeout", flags->publish_timeout,
+                  "how long an apply waits for every worker to serve the new config; a worker "
+                  "that is later is logged, fails /ready until it catches up, and the apply "
+                  "returns DEADLINE_EXCEEDED (the version is live on the others)")
+      ->capture_default_str();
   app->add_option("--workers", flags->workers, "worker threads (default: hardware threads)")
       ->check(CLI::Range(0, 256));
   app->add_option("--ports-file", flags->ports_file,

@@ -22,6 +22,12 @@ struct Flags {
   std::string control = "127.0.0.1:15010";
   std::string control_token_file;
   std::string state_dir;
+  size_t history_limit = 50;                 // versions kept (count)
+  size_t history_max_bytes = 8 * 1024 * 1024;  // versions kept (serialized config bytes)
+  std::string publish_timeout = "10s";
+  size_t control_max_message_bytes = 64 * 1024 * 1024;
+  size_t control_max_queued_calls = 64;
+  size_t control_max_watch_streams = 64;
   int workers = 0;
   std::string ports_file;
   std::string drain_timeout = "20s";

@@ -137,6 +137,12 @@ void WriteCluster(const ClusterInfo& cluster, const std::vector<ClusterStatus>& 
       j.Open('{').Key("address").Str(e.key).Key("source").Str(e.source).Close('}');
     }
   }
+  j.Close(']').Key("unresolved_endpoints").Open('[');  // configured names with no address yet
+  if (status != nullptr) {
+    for (const EndpointStatus& e : status->unresolved) j.Str(e.source);
+  } else {
+    for (const UnresolvedEndpoint& e : cluster.unresolved) j.Str(e.source);
+  }
   j.Close(']');
   j.Key("lb_policy").Str(LbPolicyName(cluster.lb_policy));
   j.Key("connect_timeout").Duration(cluster.connect_timeout);

@@ -1,5 +1,6 @@
 // What the control plane needs from the data plane, without knowing its threads: publish a
-// snapshot (returns once every worker serves it), read the live snapshot, collect counters.
+// snapshot (returns once every worker serves it, or reports the workers that did not within a
+// deadline), read the live snapshot, collect counters.
 // Implemented by Server (server/runtime); used by control/ (DESIGN.md: control -> server/config).
 //
 // Ownership: the implementation is owned by main. Thread-safety: any thread except a worker.
@@ -7,6 +8,9 @@
 #define RWPROXY_SERVER_CONFIG_CONFIG_TARGET_H_
 
 #include <memory>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
 
 #include "server/config/snapshot.h"
 #include "server/stats/counters.h"
@@ -17,7 +21,11 @@ namespace rwproxy {
 class ConfigTarget {
  public:
   virtual ~ConfigTarget() = default;
-  virtual void Publish(std::shared_ptr<const Snapshot> snapshot) = 0;
+  // Hands `snapshot` to every worker and waits up to `timeout` for all of them to serve it. It is
+  // the current snapshot either way (workers that were late pick it up when they run again);
+  // DEADLINE_EXCEEDED names the workers that did not confirm in time.
+  virtual absl::Status Publish(std::shared_ptr<const Snapshot> snapshot,
+                               absl::Duration timeout) = 0;
   virtual std::shared_ptr<const Snapshot> current() const = 0;
   virtual StatsSnapshot CollectStats() = 0;
   // Every cluster and endpoint with its health and connections (for GetClusters).

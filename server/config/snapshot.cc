@@ -13,43 +13,55 @@ std::string EndpointKey(const boost::asio::ip::tcp::endpoint& address) {
 }
 
 std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version,
-                                        std::vector<FieldError>* errors) {
+                                        std::vector<FieldError>* errors,
+                                        absl::Duration resolve_deadline) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->version = version;
-  size_t errors_before = errors->size();
+  const size_t errors_before = errors->size();
   absl::flat_hash_map<std::string, int> index;
   for (size_t c = 0; c < spec.clusters.size(); ++c) {
-    const ClusterSpec& cs = spec.clusters[c];
-    ClusterInfo info;
+    index.emplace(spec.clusters[c].name, static_cast<int>(c));
+  }
+  snapshot->http = spec.http;
+  snapshot->routes = RouteTable::Build(spec.routes, index, errors);
+  if (errors->size() != errors_before) return nullptr;
+
+  // Every endpoint of every cluster in one batch, so the deadline bounds them all together.
+  std::vector<std::pair<std::string, uint16_t>> names;
+  for (const ClusterSpec& cs : spec.clusters) {
+    for (const EndpointSpec& endpoint : cs.endpoints) {
+      names.emplace_back(endpoint.host, endpoint.port);
+    }
+  }
+  const std::vector<Resolution> resolutions = ResolveAll(names, resolve_deadline);
+  size_t next = 0;
+  for (const ClusterSpec& cs : spec.clusters) {
+    ClusterInfo& info = snapshot->clusters.emplace_back();
     info.name = cs.name;
     info.lb_policy = cs.lb_policy;
     info.connect_timeout = cs.connect_timeout;
     info.pool = cs.pool;
     info.configured = cs.endpoints;
+    if (!cs.endpoints.empty()) info.default_host = cs.endpoints.front().Key();
     info.dns_refresh = cs.dns_refresh;
     info.health_check = cs.health_check;
     info.outlier = cs.outlier;
     info.breakers = cs.breakers;
     info.retry_budget = cs.retry_budget;
     absl::flat_hash_set<std::string> keys;
-    for (size_t e = 0; e < cs.endpoints.size(); ++e) {
-      Resolution resolution = Resolve(cs.endpoints[e].host, cs.endpoints[e].port);
+    for (const EndpointSpec& endpoint : cs.endpoints) {
+      const Resolution& resolution = resolutions[next++];
       if (!resolution.ok) {
-        errors->push_back({absl::StrCat("clusters[", c, "].endpoints[", e, "]"), resolution.error});
+        info.unresolved.push_back({endpoint.Key(), resolution.error});
         continue;
       }
       for (const auto& address : resolution.addresses) {
         std::string key = EndpointKey(address);
         if (!keys.insert(key).second) continue;  // two names with one address: one endpoint
-        info.endpoints.push_back({std::move(key), address, cs.endpoints[e].Key()});
+        info.endpoints.push_back({std::move(key), address, endpoint.Key()});
       }
     }
-    index.emplace(cs.name, static_cast<int>(c));
-    snapshot->clusters.push_back(std::move(info));
   }
-  snapshot->http = spec.http;
-  snapshot->routes = RouteTable::Build(spec.routes, index, errors);
-  if (errors->size() != errors_before) return nullptr;
   return snapshot;
 }
 

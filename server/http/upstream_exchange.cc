@@ -213,7 +213,7 @@ Task<ExchangeOutcome> Exchange::Run() {
   body_.done = framing.body == BodyKind::kNone;
   client_used_ = client_.head.size;
   if (!ctx_.clusters->HasEndpoints(cluster_, *state_)) {
-    co_return Local(503, "cluster " + cluster_.name + " has no endpoints");
+    co_return Local(503, ctx_.clusters->NoEndpointsReason(cluster_, *state_));
   }
 
   // The upstream head refers to the client's own field lines in the buffer.
@@ -221,8 +221,8 @@ Task<ExchangeOutcome> Exchange::Run() {
   params.target = decision_.target;
   params.host = route_.host_rewrite ? std::string_view(*route_.host_rewrite)
                 : !framing.host.empty() ? framing.host
-                                        : cluster_.endpoints.empty() ? std::string_view(cluster_.name)
-                                        : std::string_view(cluster_.endpoints.front().source);
+                                        : cluster_.default_host.empty() ? std::string_view(cluster_.name)
+                                        : std::string_view(cluster_.default_host);
   params.client_address = client_.address;
   params.body = framing.body;
   params.length = framing.length;

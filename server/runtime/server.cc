@@ -1,6 +1,10 @@
 #include "server/runtime/server.h"
 
+#include <chrono>
 #include <condition_variable>
+
+#include "absl/strings/str_cat.h"
+#include "server/log/log.h"
 
 namespace rwproxy {
 
@@ -11,6 +15,7 @@ Server::Server(int workers, uint64_t seed) {
       &registry_, [this](std::shared_ptr<const HostMap> hosts) {
         for (auto& worker : workers_) worker->SetHosts(hosts);
       });
+  confirmed_ = std::make_unique<std::atomic<uint64_t>[]>(workers);
   for (int i = 0; i < workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(&registry_, monitor_.get(), i, workers,
                                                 seed == 0 ? 0 : seed + i));
@@ -44,27 +49,73 @@ void Server::Start() {
   started_ = true;
 }
 
-void Server::Publish(std::shared_ptr<const Snapshot> snapshot) {
+namespace {
+
+// What a Publish or CollectStats waits on; shared with the workers' callbacks, so that a worker
+// that answers after the caller gave up writes into live memory.
+struct Rendezvous {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t done = 0;
+  StatsSnapshot stats;
+};
+
+}  // namespace
+
+absl::Status Server::Publish(std::shared_ptr<const Snapshot> snapshot, absl::Duration timeout) {
   std::lock_guard<std::mutex> publish_lock(mu_);
   std::shared_ptr<const HostMap> hosts = monitor_->Update(snapshot);
+  const uint64_t version = snapshot->version;
   if (!started_) {  // the worker threads do not run yet: apply here
-    for (auto& worker : workers_) worker->ApplyNow(snapshot, hosts);
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      workers_[i]->ApplyNow(snapshot, hosts);
+      confirmed_[i].store(version, std::memory_order_release);
+    }
     current_ = std::move(snapshot);
-    return;
+    return absl::OkStatus();
   }
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  size_t done = 0;
-  for (auto& worker : workers_) {
-    worker->Apply(snapshot, hosts, [&] {
-      std::lock_guard<std::mutex> lock(done_mu);
-      ++done;
-      done_cv.notify_one();
+  auto wait = std::make_shared<Rendezvous>();
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->Apply(snapshot, hosts, [this, wait, i, version] {
+      confirmed_[i].store(version, std::memory_order_release);
+      std::lock_guard<std::mutex> lock(wait->mu);
+      ++wait->done;
+      wait->cv.notify_one();
     });
   }
-  std::unique_lock<std::mutex> lock(done_mu);
-  done_cv.wait(lock, [&] { return done == workers_.size(); });
   current_ = std::move(snapshot);
+  std::unique_lock<std::mutex> lock(wait->mu);
+  const bool all = wait->cv.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                                     [&] { return wait->done == workers_.size(); });
+  lock.unlock();
+  if (all) return absl::OkStatus();
+  std::string lagging;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (confirmed_[i].load(std::memory_order_acquire) == version) continue;
+    absl::StrAppend(&lagging, lagging.empty() ? "" : ", ", i);
+  }
+  const std::string message = absl::StrCat(
+      "worker(s) ", lagging, " did not confirm config version ", version, " within ",
+      absl::FormatDuration(timeout), "; the others serve it, /ready fails until they all do");
+  log::Error("server", message);
+  return absl::DeadlineExceededError(message);
+}
+
+std::string Server::Lagging() const {
+  std::shared_ptr<const Snapshot> live = current();
+  if (live == nullptr) return "";
+  std::string out;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const uint64_t confirmed = confirmed_[i].load(std::memory_order_acquire);
+    if (confirmed == live->version) continue;
+    absl::StrAppend(&out, out.empty() ? "" : ", ", "worker ", i, " (version ", confirmed, " of ",
+                    live->version, ")");
+  }
+  return out;
+}
+
+void Server::RunOnWorker(size_t index, std::function<void()> task) {
+  if (index < workers_.size()) workers_[index]->Post(std::move(task));
 }
 
 std::shared_ptr<const Snapshot> Server::current() const {
@@ -73,20 +124,19 @@ std::shared_ptr<const Snapshot> Server::current() const {
 }
 
 StatsSnapshot Server::CollectStats() {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t done = 0;
-  StatsSnapshot total;
+  auto wait = std::make_shared<Rendezvous>();
   for (auto& worker : workers_) {
-    worker->Collect([&](StatsSnapshot stats) {
-      std::lock_guard<std::mutex> lock(mu);
-      total.Merge(stats);
-      ++done;
-      cv.notify_one();
+    worker->Collect([wait](StatsSnapshot stats) {
+      std::lock_guard<std::mutex> lock(wait->mu);
+      wait->stats.Merge(stats);
+      ++wait->done;
+      wait->cv.notify_one();
     });
   }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done == workers_.size(); });
+  std::unique_lock<std::mutex> lock(wait->mu);
+  wait->cv.wait_for(lock, std::chrono::seconds(2), [&] { return wait->done == workers_.size(); });
+  StatsSnapshot total = wait->stats;
+  total.server["workers_unresponsive"] = workers_.size() - wait->done;
   lock.unlock();
   monitor_->Collect(&total);
   if (access_log_) total.server["access_log_dropped"] = access_log_->dropped();

@@ -3,10 +3,13 @@
 //
 // Ownership: created by main (the composition root), lives for the process.
 // Thread-safety: Publish, CollectStats, current and BeginDrain may be called from any thread but
-// never from a worker thread (they wait for the workers).
+// never from a worker thread (they wait for the workers, each with a deadline: a worker that does
+// not answer is reported, never waited for forever).
 #ifndef RWPROXY_SERVER_RUNTIME_SERVER_H_
 #define RWPROXY_SERVER_RUNTIME_SERVER_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,12 +30,21 @@ class Server : public ConfigTarget {
 
   // Binds every worker to `endpoint` (port 0 picks one port for all).
   absl::Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
-  // Posts the snapshot to every worker and returns once all of them serve it. Before Start() it
-  // applies it directly, so the first request already has a config.
-  void Publish(std::shared_ptr<const Snapshot> snapshot) override;
+  // Posts the snapshot to every worker and returns once all of them serve it, or after `timeout`
+  // with DEADLINE_EXCEEDED naming the workers that have not (logged as an error; Lagging() lists
+  // them until they do). Before Start() it applies it directly, so the first request already has
+  // a config.
+  absl::Status Publish(std::shared_ptr<const Snapshot> snapshot, absl::Duration timeout) override;
+  // Workers that have not yet confirmed the current snapshot after a Publish timed out ("" when
+  // all have): "worker 1 (version 7 of 8)". /ready fails while it is not empty.
+  std::string Lagging() const;
+  // Runs `task` on worker `index`'s thread (diagnostics and tests: a test wedges a worker).
+  void RunOnWorker(size_t index, std::function<void()> task);
   // Before Start(): every worker writes its access log lines to `log` (owned by main).
   void SetAccessLog(AccessLog* log);
   void Start();
+  // Waits up to 2 s per call for the workers' counters; a worker that does not answer in time is
+  // left out and counted in server.workers_unresponsive.
   StatsSnapshot CollectStats() override;
   std::vector<ClusterStatus> Clusters() override;
   std::shared_ptr<const Snapshot> current() const override;
@@ -50,6 +62,8 @@ class Server : public ConfigTarget {
   std::vector<std::unique_ptr<Worker>> workers_;
   mutable std::mutex mu_;  // guards current_ and serialises Publish
   std::shared_ptr<const Snapshot> current_;
+  // The snapshot version each worker last confirmed (written on the worker thread when it swaps).
+  std::unique_ptr<std::atomic<uint64_t>[]> confirmed_;
   bool started_ = false;
   AccessLog* access_log_ = nullptr;
   std::atomic<bool> draining_{false};

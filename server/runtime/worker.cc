@@ -186,6 +186,11 @@ void Worker::ApplyNow(std::shared_ptr<const Snapshot> snapshot,
   ctx_.snapshot = std::move(snapshot);
 }
 
+void Worker::Post(std::function<void()> task) {
+  asio::post(io_, std::move(task));
+  poller_.Wake();
+}
+
 void Worker::SetHosts(std::shared_ptr<const HostMap> hosts) {
   asio::post(io_, [this, hosts = std::move(hosts)]() mutable { clusters_.SetHosts(std::move(hosts)); });
   poller_.Wake();

@@ -40,6 +40,8 @@ class Worker {
   void ApplyNow(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<const HostMap> hosts);
   // Newer endpoint health (posted by the EndpointMonitor through the Server).
   void SetHosts(std::shared_ptr<const HostMap> hosts);
+  // Runs `task` on the worker thread.
+  void Post(std::function<void()> task);
   // Collects counters on the worker thread and hands them to done there.
   void Collect(std::function<void(StatsSnapshot)> done);
   // Stop accepting; sessions answer with Connection: close and idle ones end.

@@ -75,7 +75,8 @@ std::string StatsSnapshot::ToPrometheus() const {
   auto type_of = [](const std::string& name) {
     return name == "upstream_cx_active" || name == "upstream_cx_idle" ||
                    name == "downstream_cx_active" || name == "circuit_breaker_open" ||
-                   name == "outlier_ejections_active" || name == "endpoints_healthy"
+                   name == "outlier_ejections_active" || name == "endpoints_healthy" ||
+                   name == "dns_unresolved"
                ? "gauge"
                : "counter";
   };

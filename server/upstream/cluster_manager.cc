@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace rwproxy {
 
@@ -143,6 +145,20 @@ ClusterManager::Pick ClusterManager::Choose(const ClusterInfo& cluster, ClusterS
     pool = PoolFor(at((index + step) % n), cluster.pool);
   }
   return {pool, &state.counters};
+}
+
+std::string ClusterManager::NoEndpointsReason(const ClusterInfo& cluster,
+                                              const ClusterState& state) const {
+  std::vector<std::string> names;
+  if (state.hosts) {
+    names = state.hosts->unresolved;
+  } else {
+    for (const UnresolvedEndpoint& name : cluster.unresolved) names.push_back(name.source);
+  }
+  if (names.empty()) return absl::StrCat("cluster ", cluster.name, " has no endpoints");
+  return absl::StrCat("no resolved endpoint in cluster ", cluster.name, " (",
+                      absl::StrJoin(names, ", "), names.size() == 1 ? " does" : " do",
+                      " not resolve yet)");
 }
 
 BreakerSlot ClusterManager::AdmitRequest(const ClusterInfo& cluster, ClusterState& state) {

@@ -118,6 +118,10 @@ class ClusterManager {
   bool HasEndpoints(const ClusterInfo& cluster, const ClusterState& state) const {
     return state.hosts && !state.hosts->endpoints.empty() ? true : !cluster.endpoints.empty();
   }
+  // The local 503's text when !HasEndpoints: "no resolved endpoint in cluster app
+  // (app.local:8080 does not resolve yet)" when names are waiting for DNS, else "cluster app has
+  // no endpoints". Only on that failure path (it allocates).
+  std::string NoEndpointsReason(const ClusterInfo& cluster, const ClusterState& state) const;
   ClusterCounters* Counters(const std::string& cluster) { return &clusters_[cluster].counters; }
 
   // A new request to `cluster`: an empty slot means max_requests is reached (circuit open).

@@ -17,6 +17,19 @@ void AppendJsonString(std::string_view text, std::string* out) {
   out->push_back('"');
 }
 
+// ,"counters":{...}} (closes the endpoint object).
+void AppendCountersJson(const CounterMap& counters, std::string* out) {
+  out->append(",\"counters\":{");
+  bool first = true;
+  for (const auto& [name, value] : counters) {  // std::map: sorted by name
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(name, out);
+    absl::StrAppend(out, ":", value);
+  }
+  out->append("}}");
+}
+
 void AppendEndpointJson(const EndpointStatus& e, std::string* out) {
   out->append("{\"address\":");
   AppendJsonString(e.address, out);
@@ -27,15 +40,20 @@ void AppendEndpointJson(const EndpointStatus& e, std::string* out) {
   absl::StrAppend(out, ",\"since_unix_ms\":", e.since_unix_ms, ",\"reason\":");
   AppendJsonString(e.reason, out);
   absl::StrAppend(out, ",\"ejections\":", e.ejections, ",\"cx_active\":", e.cx_active,
-                  ",\"cx_idle\":", e.cx_idle, ",\"rq_pending\":", e.rq_pending, ",\"counters\":{");
-  bool first = true;
-  for (const auto& [name, value] : e.counters) {  // std::map: sorted by name
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(name, out);
-    absl::StrAppend(out, ":", value);
-  }
-  out->append("}}");
+                  ",\"cx_idle\":", e.cx_idle, ",\"rq_pending\":", e.rq_pending);
+  AppendCountersJson(e.counters, out);
+}
+
+// A name with no address: what there is to say about it.
+void AppendUnresolvedJson(const EndpointStatus& e, std::string* out) {
+  out->append("{\"source\":");
+  AppendJsonString(e.source, out);
+  out->append(",\"health\":");
+  AppendJsonString(e.health, out);
+  absl::StrAppend(out, ",\"since_unix_ms\":", e.since_unix_ms, ",\"reason\":");
+  AppendJsonString(e.reason, out);
+  absl::StrAppend(out, ",\"retry_unix_ms\":", e.retry_unix_ms);
+  AppendCountersJson(e.counters, out);
 }
 
 // "2024-05-01T10:00:00Z", or "-" for 0 (in that state since the endpoint was added).
@@ -77,7 +95,19 @@ Row EndpointRow(const EndpointStatus& e) {
   return {{"", address, Printable(e.health), FormatSince(e.since_unix_ms),
            absl::StrCat(e.cx_active, "/", e.cx_idle, "/", e.rq_pending),
            absl::StrCat(CounterOr0(e.counters, "rq_total")),
-           absl::StrCat(CounterOr0(e.counters, "rq_5xx")), reason}};
+           absl::StrCat(CounterOr0(e.counters, "rq_5xx")), reason},
+          ""};
+}
+
+// A name with no address: no connections or requests; the reason says when it is tried next.
+Row UnresolvedRow(const EndpointStatus& e) {
+  std::string reason = e.reason.empty() ? "-" : Printable(e.reason);
+  if (e.retry_unix_ms != 0) {
+    absl::StrAppend(&reason, "; next lookup ", FormatSince(e.retry_unix_ms));
+  }
+  return {{"", Printable(e.source), Printable(e.health), FormatSince(e.since_unix_ms), "-", "-",
+           "-", reason},
+          ""};
 }
 
 std::string Render(const std::vector<Row>& rows) {
@@ -116,6 +146,11 @@ std::string ClustersToJson(const std::vector<ClusterStatus>& clusters) {
       if (e > 0) out.push_back(',');
       AppendEndpointJson(cluster.endpoints[e], &out);
     }
+    out.append("],\"unresolved\":[");
+    for (size_t e = 0; e < cluster.unresolved.size(); ++e) {
+      if (e > 0) out.push_back(',');
+      AppendUnresolvedJson(cluster.unresolved[e], &out);
+    }
     out.append("]}");
   }
   out.append("]}\n");
@@ -125,15 +160,22 @@ std::string ClustersToJson(const std::vector<ClusterStatus>& clusters) {
 std::string ClustersToText(const std::vector<ClusterStatus>& clusters) {
   std::vector<Row> rows;
   rows.push_back({{"CLUSTER", "ADDRESS", "HEALTH", "SINCE", "ACTIVE/IDLE/PENDING", "RQ_TOTAL",
-                   "RQ_5XX", "REASON"}});
+                   "RQ_5XX", "REASON"},
+                  ""});
   for (const ClusterStatus& cluster : clusters) {
     Row& row = rows.emplace_back();
     row.cells[0] = row.line = Printable(cluster.name);
     if (cluster.panic) {
       absl::StrAppend(&row.line, "  PANIC: no endpoint available, traffic goes to all");
     }
-    if (cluster.endpoints.empty()) absl::StrAppend(&row.line, "  (no endpoints)");
+    if (!cluster.unresolved.empty()) {
+      absl::StrAppend(&row.line, cluster.endpoints.empty() ? "  (no resolved endpoint; " : "  (",
+                      cluster.unresolved.size(), " unresolved)");
+    } else if (cluster.endpoints.empty()) {
+      absl::StrAppend(&row.line, "  (no endpoints)");
+    }
     for (const EndpointStatus& endpoint : cluster.endpoints) rows.push_back(EndpointRow(endpoint));
+    for (const EndpointStatus& name : cluster.unresolved) rows.push_back(UnresolvedRow(name));
   }
   return Render(rows);
 }

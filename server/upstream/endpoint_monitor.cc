@@ -7,7 +7,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "boost/asio/ip/address.hpp"
 #include "boost/asio/post.hpp"
 #include "server/upstream/resolver.h"
 
@@ -17,15 +16,11 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::chrono::milliseconds kTick{100};  // ejection ends and DNS refresh are checked
-
-bool IsLiteral(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
+constexpr std::chrono::milliseconds kTick{100};  // ejection ends and DNS lookups are checked
 
 int64_t NowUnixMs() { return absl::ToUnixMillis(absl::Now()); }
+
+EndpointNames::Now NamesNow() { return {SteadyClock::now(), NowUnixMs()}; }
 
 }  // namespace
 
@@ -94,16 +89,10 @@ void EndpointMonitor::Reconcile(const Snapshot& snapshot) {
     Cluster& cluster = clusters_[info.name];
     std::shared_ptr<const ClusterInfo> old = cluster.info;
     cluster.info = std::make_shared<ClusterInfo>(info);
-    cluster.resolved.clear();
-    for (const EndpointInfo& endpoint : info.endpoints) {
-      size_t colon = endpoint.source.rfind(':');
-      std::string host = endpoint.source.substr(0, colon);
-      if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
-      if (!IsLiteral(host)) cluster.resolved[endpoint.source].push_back(endpoint);
-    }
-    cluster.dns_generation = ++dns_generation_;
+    std::vector<EndpointNames::Change> changes;
+    cluster.dns_failures += cluster.names.Configure(info, {now, NowUnixMs()}, &changes);
+    cluster.dns_generation = ++dns_generation_;  // answers to the old config's lookups: dropped
     cluster.dns_pending = false;
-    cluster.next_dns = now + absl::ToChronoMilliseconds(info.dns_refresh);
     const bool checks_changed = !old || old->health_check != info.health_check;
     if (checks_changed) {
       for (auto& endpoint : cluster.endpoints) {
@@ -120,7 +109,8 @@ void EndpointMonitor::Reconcile(const Snapshot& snapshot) {
     if (!info.outlier) {
       for (auto& endpoint : cluster.endpoints) endpoint->ejection = EjectionState{};
     }
-    SetEndpoints(info.name, &cluster, info.endpoints);
+    SetEndpoints(info.name, &cluster, cluster.names.Endpoints());
+    LogNameChanges(info.name, changes, cluster.endpoints.size());
     for (auto& endpoint : cluster.endpoints) {
       if (!endpoint->checker) StartChecker(info.name, &cluster, endpoint.get());
     }
@@ -275,8 +265,10 @@ void EndpointMonitor::Tick() {
         Changed();
       }
     }
-    if (!cluster.dns_pending && !cluster.resolved.empty() && now >= cluster.next_dns) {
-      StartDns(name, &cluster);
+    if (!cluster.dns_pending) {
+      bool full = false;
+      std::vector<EndpointSpec> due = cluster.names.Due(now, &full);
+      if (!due.empty()) StartDns(name, &cluster, std::move(due), full);
     }
   }
   if (changed_) {
@@ -289,55 +281,36 @@ void EndpointMonitor::Tick() {
   });
 }
 
-void EndpointMonitor::StartDns(const std::string& name, Cluster* cluster) {
+void EndpointMonitor::StartDns(const std::string& name, Cluster* cluster,
+                               std::vector<EndpointSpec> names, bool full) {
   cluster->dns_pending = true;
-  std::vector<EndpointSpec> names;
-  for (const EndpointSpec& spec : cluster->info->configured) {
-    if (!IsLiteral(spec.host)) names.push_back(spec);
-  }
-  asio::post(dns_, [this, name, names, generation = cluster->dns_generation] {
-    std::vector<Resolution> results;
-    for (const EndpointSpec& spec : names) results.push_back(Resolve(spec.host, spec.port));
-    asio::post(io_, [this, name, names, generation, results = std::move(results)] {
-      auto it = clusters_.find(name);
-      if (stopped_ || it == clusters_.end() || it->second.dns_generation != generation) return;
-      Cluster& cluster = it->second;
-      cluster.dns_pending = false;
-      cluster.next_dns = SteadyClock::now() + absl::ToChronoMilliseconds(cluster.info->dns_refresh);
-      for (size_t i = 0; i < names.size(); ++i) {
-        if (!results[i].ok) {
-          ++cluster.dns_failures;  // keep the last known addresses
-          continue;
-        }
-        std::vector<EndpointInfo>& addresses = cluster.resolved[names[i].Key()];
-        addresses.clear();
-        for (const auto& address : results[i].addresses) {
-          addresses.push_back({EndpointKey(address), address, names[i].Key()});
-        }
-      }
-      // The configured order: IP literals as they are, each name by its addresses.
-      std::vector<EndpointInfo> endpoints;
-      absl::flat_hash_set<std::string> keys;
-      for (const EndpointSpec& spec : cluster.info->configured) {
-        if (IsLiteral(spec.host)) {
-          boost::system::error_code ec;  // a literal (IsLiteral): parses
-          boost::asio::ip::tcp::endpoint address(asio::ip::make_address(spec.host, ec), spec.port);
-          if (keys.insert(EndpointKey(address)).second) {
-            endpoints.push_back({EndpointKey(address), address, spec.Key()});
-          }
-          continue;
-        }
-        for (const EndpointInfo& endpoint : cluster.resolved[spec.Key()]) {
-          if (keys.insert(endpoint.key).second) endpoints.push_back(endpoint);
-        }
-      }
-      SetEndpoints(name, &cluster, endpoints);
-      if (changed_) {
-        changed_ = false;
-        publish_(Build());
-      }
+  const uint64_t generation = cluster->dns_generation;
+  auto lookup = [this, name, names = std::move(names), full, generation] {
+    std::vector<Resolution> answers;
+    for (const EndpointSpec& spec : names) answers.push_back(Resolve(spec.host, spec.port));
+    asio::post(io_, [this, name, names, full, generation, answers = std::move(answers)] {
+      OnDnsAnswers(name, generation, names, answers, full);
     });
-  });
+  };
+  asio::post(dns_, std::move(lookup));
+}
+
+void EndpointMonitor::OnDnsAnswers(const std::string& name, uint64_t generation,
+                                   const std::vector<EndpointSpec>& names,
+                                   const std::vector<Resolution>& answers, bool full) {
+  auto it = clusters_.find(name);
+  if (stopped_ || it == clusters_.end() || it->second.dns_generation != generation) return;
+  Cluster& cluster = it->second;
+  cluster.dns_pending = false;
+  std::vector<EndpointNames::Change> changes;
+  cluster.dns_failures += cluster.names.OnAnswers(names, answers, full, NamesNow(), &changes);
+  SetEndpoints(name, &cluster, cluster.names.Endpoints());
+  if (!changes.empty()) Changed();  // the unresolved list changed, if nothing else
+  LogNameChanges(name, changes, cluster.endpoints.size());
+  if (changed_) {
+    changed_ = false;
+    publish_(Build());
+  }
 }
 
 std::shared_ptr<const HostMap> EndpointMonitor::Build() {
@@ -345,6 +318,7 @@ std::shared_ptr<const HostMap> EndpointMonitor::Build() {
   map->generation = ++generation_;
   for (const auto& [name, cluster] : clusters_) {
     auto set = std::make_shared<HostSet>();
+    set->unresolved = cluster.names.UnresolvedNames();
     for (const auto& endpoint : cluster.endpoints) {
       if (endpoint->available()) set->available.push_back(set->endpoints.size());
       set->endpoints.push_back(endpoint->info);
@@ -378,6 +352,16 @@ std::vector<ClusterStatus> EndpointMonitor::Status() {
         }
       }
       status.panic = available == 0 && !cluster.endpoints.empty();
+      for (const std::string& source : cluster.names.UnresolvedNames()) {
+        const EndpointNames::Unresolved& name = *cluster.names.FindUnresolved(source);
+        EndpointStatus& e = status.unresolved.emplace_back();
+        e.source = source;
+        e.health = "unresolved";
+        e.since_unix_ms = name.since_unix_ms;
+        e.reason = name.error;
+        e.retry_unix_ms = cluster.names.NextLookupUnixMs(name);
+        e.counters["dns_resolution_failure"] = name.failures;
+      }
     }
     std::sort(out.begin(), out.end(),
               [](const ClusterStatus& a, const ClusterStatus& b) { return a.name < b.name; });
@@ -394,6 +378,7 @@ void EndpointMonitor::Collect(StatsSnapshot* out) {
       map["health_check_failure"] = cluster.health_check_failure;
       map["outlier_ejections_total"] = cluster.ejections_total;
       map["dns_resolution_failure"] = cluster.dns_failures;
+      map["dns_unresolved"] = cluster.names.unresolved_count();
       uint64_t ejected = 0;
       uint64_t available = 0;
       for (const auto& endpoint : cluster.endpoints) {

@@ -4,6 +4,13 @@
 // builds an immutable HostMap and hands it to `publish` (the Server posts it to every worker),
 // so the request path reads health without a lock.
 //
+// DNS (EndpointNames): every hostname is looked up again every dns_refresh on the monitor's DNS
+// thread; a failure keeps the last addresses. A name that did not resolve when the config was
+// compiled has no endpoint yet: it is retried sooner (1 s, 2 s, 4 s, ... up to dns_refresh),
+// logged once (warning) when it first fails and once (info) when it resolves, counted in the
+// `dns_unresolved` gauge and listed in Status(); when it resolves, its addresses join the
+// cluster in a new HostMap.
+//
 // Health of an endpoint, per cluster: `unhealthy` after unhealthy_threshold consecutive failed
 // checks (healthy again after healthy_threshold successes), `ejected` by outlier detection until
 // its ejection time passes, else `healthy`. New endpoints start healthy. An apply keeps the
@@ -31,6 +38,7 @@
 #include "server/stats/counters.h"
 #include "server/upstream/cluster_manager.h"
 #include "server/upstream/cluster_status.h"
+#include "server/upstream/endpoint_names.h"
 #include "server/upstream/health_checker.h"
 #include "server/upstream/host_set.h"
 #include "server/upstream/outlier.h"
@@ -51,8 +59,8 @@ class EndpointMonitor : public OutlierSink {
   void ReportOutlier(const std::string& cluster, const std::string& key, OutlierKind kind) override;
   // Health view of every cluster (connections and pool counters are filled in by the Server).
   std::vector<ClusterStatus> Status();
-  // Adds health_check_success/failure, outlier_ejections_total/active, dns_resolution_failure
-  // and endpoints_healthy per cluster.
+  // Adds health_check_success/failure, outlier_ejections_total/active, dns_resolution_failure,
+  // dns_unresolved and endpoints_healthy per cluster.
   void Collect(StatsSnapshot* out);
   void Stop();
 
@@ -73,9 +81,7 @@ class EndpointMonitor : public OutlierSink {
   struct Cluster {
     std::shared_ptr<const ClusterInfo> info;  // its config (specs, configured endpoints)
     std::vector<std::unique_ptr<Endpoint>> endpoints;
-    // hostname endpoint ("app.local:8080") -> its last good addresses
-    absl::node_hash_map<std::string, std::vector<EndpointInfo>> resolved;
-    std::chrono::steady_clock::time_point next_dns{};
+    EndpointNames names;  // hostnames: last good addresses, unresolved ones, lookup schedule
     bool dns_pending = false;
     uint64_t dns_generation = 0;  // results of an older config's lookup are ignored
     uint64_t health_check_success = 0;
@@ -95,7 +101,11 @@ class EndpointMonitor : public OutlierSink {
                const std::string& detail);
   void OnOutlier(const std::string& cluster, const std::string& key, OutlierKind kind);
   void Tick();
-  void StartDns(const std::string& name, Cluster* cluster);
+  void StartDns(const std::string& name, Cluster* cluster, std::vector<EndpointSpec> names,
+                bool full);
+  void OnDnsAnswers(const std::string& name, uint64_t generation,
+                    const std::vector<EndpointSpec>& names, const std::vector<Resolution>& answers,
+                    bool full);
   void Changed() { changed_ = true; }
   std::shared_ptr<const HostMap> Build();
 

@@ -1,7 +1,8 @@
 // The live endpoints of each cluster as the proxy-wide EndpointMonitor sees them: every address
-// (after DNS refresh) and which of them may take new requests (not failing active health checks,
-// not ejected by outlier detection). Computed once per proxy and posted to every worker as an
-// immutable HostMap, like a config snapshot (DESIGN.md §1: no lock on the request path).
+// (after DNS refresh), the configured names that have none yet, and which endpoints may take new
+// requests (not failing active health checks, not ejected by outlier detection). Computed once
+// per proxy and posted to every worker as an immutable HostMap, like a config snapshot
+// (DESIGN.md §1: no lock on the request path).
 //
 // Ownership: built by the EndpointMonitor on its thread, then shared (shared_ptr<const>) by the
 // workers. Thread-safety: immutable; any thread.
@@ -21,6 +22,9 @@ namespace rwproxy {
 struct HostSet {
   std::vector<EndpointInfo> endpoints;  // all of them, in a stable order
   std::vector<uint32_t> available;      // indexes into endpoints: healthy and not ejected
+  // Configured names with no address yet ("app.local:8080"), retried in the background; they
+  // join `endpoints` when they resolve.
+  std::vector<std::string> unresolved;
   // No endpoint is available: traffic goes to all of them rather than to none (panic mode).
   bool panic() const { return available.empty() && !endpoints.empty(); }
 };

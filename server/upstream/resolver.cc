@@ -1,9 +1,16 @@
 #include "server/upstream/resolver.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <sstream>
+#include <system_error>
+#include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -13,14 +20,66 @@
 namespace rwproxy {
 namespace {
 
-std::string& HostsFile() {
-  static std::string path;
-  return path;
+constexpr size_t kMaxLookupThreads = 8;    // per ResolveAll call
+constexpr int kMaxLiveLookupThreads = 32;  // in all: lookups a dead resolver holds up
+std::atomic<int> g_live_lookup_threads{0};
+
+// Never destroyed: a lookup thread ResolveAll stopped waiting for may still read it at exit.
+struct HostsFileState {
+  std::mutex mu;
+  std::string path;
+};
+HostsFileState& HostsFile() {
+  static auto* state = new HostsFileState;
+  return *state;
+}
+
+std::string CurrentHostsFile() {
+  HostsFileState& state = HostsFile();
+  std::lock_guard<std::mutex> lock(state.mu);
+  return state.path;
+}
+
+// The lookups of one ResolveAll call, shared with its threads (which may outlive the call).
+struct LookupBatch {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> hosts;  // distinct names
+  std::vector<Resolution> results;
+  std::vector<bool> answered;
+  size_t next = 0;         // the next name a thread takes
+  size_t done = 0;         // answers so far
+  bool abandoned = false;  // the caller stopped waiting: take no more names
+};
+
+void LookUp(const std::shared_ptr<LookupBatch>& batch) {
+  std::unique_lock<std::mutex> lock(batch->mu);
+  while (!batch->abandoned && batch->next < batch->hosts.size()) {
+    const size_t i = batch->next++;
+    const std::string host = batch->hosts[i];
+    lock.unlock();
+    Resolution resolution = Resolve(host, 0);
+    lock.lock();
+    batch->results[i] = std::move(resolution);
+    batch->answered[i] = true;
+    ++batch->done;
+    batch->cv.notify_all();
+  }
 }
 
 }  // namespace
 
-void SetHostsFile(std::string path) { HostsFile() = std::move(path); }
+void SetHostsFile(std::string path) {
+  HostsFileState& state = HostsFile();
+  std::lock_guard<std::mutex> lock(state.mu);
+  state.path = std::move(path);
+}
+
+bool IsIpLiteral(const std::string& host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  return !ec;
+}
 
 std::vector<boost::asio::ip::address> LookupHostsText(const std::string& text,
                                                       const std::string& name) {
@@ -52,7 +111,7 @@ Resolution Resolve(const std::string& host, uint16_t port) {
     result.addresses.emplace_back(literal, port);
     return result;
   }
-  const std::string& hosts_file = HostsFile();
+  const std::string hosts_file = CurrentHostsFile();
   if (!hosts_file.empty()) {
     std::ifstream in(hosts_file);
     std::stringstream text;
@@ -77,6 +136,71 @@ Resolution Resolve(const std::string& host, uint16_t port) {
                          result.addresses.end());
   result.ok = true;
   return result;
+}
+
+std::vector<Resolution> ResolveAll(const std::vector<std::pair<std::string, uint16_t>>& names,
+                                   absl::Duration deadline) {
+  auto batch = std::make_shared<LookupBatch>();
+  absl::flat_hash_map<std::string, size_t> index;  // name -> its slot in the batch
+  for (const auto& [host, port] : names) {
+    if (IsIpLiteral(host) || index.contains(host)) continue;
+    index.emplace(host, batch->hosts.size());
+    batch->hosts.push_back(host);
+  }
+  const size_t n = batch->hosts.size();
+  batch->results.resize(n);
+  batch->answered.resize(n, false);
+  // Threads stuck in earlier lookups (a dead resolver answers only at its own timeout) count
+  // against kMaxLiveLookupThreads; with none to spare the names count as unresolved at once and
+  // are left to the EndpointMonitor's retries.
+  size_t started = 0;
+  for (; started < std::min(n, kMaxLookupThreads); ++started) {
+    if (g_live_lookup_threads.fetch_add(1) >= kMaxLiveLookupThreads) {
+      g_live_lookup_threads.fetch_sub(1);
+      break;
+    }
+    try {
+      std::thread([batch] {
+        LookUp(batch);
+        g_live_lookup_threads.fetch_sub(1);
+      }).detach();
+    } catch (const std::system_error&) {
+      g_live_lookup_threads.fetch_sub(1);
+      break;
+    }
+  }
+  {
+    std::unique_lock<std::mutex> lock(batch->mu);
+    if (started > 0) {
+      batch->cv.wait_for(lock, absl::ToChronoMilliseconds(deadline),
+                         [&] { return batch->done == n; });
+    }
+    batch->abandoned = true;
+  }
+  std::vector<Resolution> out;
+  out.reserve(names.size());
+  std::lock_guard<std::mutex> lock(batch->mu);
+  for (const auto& [host, port] : names) {
+    if (IsIpLiteral(host)) {
+      out.push_back(Resolve(host, port));
+      continue;
+    }
+    const size_t i = index.at(host);
+    Resolution& r = out.emplace_back();
+    if (!batch->answered[i]) {
+      r.error = started == 0 ? absl::StrCat("cannot resolve '", host, "': resolver busy (",
+                                            kMaxLiveLookupThreads, " lookups not answered yet)")
+                             : absl::StrCat("cannot resolve '", host, "': no answer within ",
+                                            absl::FormatDuration(deadline));
+      continue;
+    }
+    r.ok = batch->results[i].ok;
+    r.error = batch->results[i].error;
+    for (const auto& address : batch->results[i].addresses) {
+      r.addresses.emplace_back(address.address(), port);
+    }
+  }
+  return out;
 }
 
 }  // namespace rwproxy

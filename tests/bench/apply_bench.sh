@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Config-apply benchmark, run by hand (never in CI). Everything on 127.0.0.1, one run, side by side:
-#  (a) end-to-end `rwctl apply` latency (Apply returns once every worker serves the new config) for
-#      configs of 10, 1,000 and 10,000 routes (path_prefix + path_regex routes with rewrites),
-#      alternating two variants so that every apply changes the config: p50 / p99 / max in ms;
+#  (a) apply latency for configs of 10, 1,000 and 10,000 routes (path_prefix + path_regex routes
+#      with rewrites), alternating two variants so that every apply changes the config, rwproxy
+#      with --state-dir: server-side time (from the proxy's "applied version N ... in X ms" log
+#      line: validate + compile, persist, publish to every worker) and end-to-end `rwctl apply`
+#      wall time (process start, YAML parse, gRPC, server, exit): p50 / p99 / max in ms;
+#  (d) memory: RSS of rwproxy and the state dir's size over 100 applies of alternating
+#      10,000-route configs (-m N to change the count);
 #  (b) wrk through rwproxy (regex rewrite route, --workers 1) steady vs while a loop re-applies
 #      alternating configs every 100 ms; (c) the same for nginx (Debian, worker_processes 1,
 #      upstream keepalive 64, same rewrite) steady vs `nginx -s reload` every 100 ms.
 #  For (b)/(c): req/s, ratio, wrk errors and new upstream connections, counted by rwproxy
 #  (upstream_cx_total) and by the upstream itself (rwupstream /__stats connections=, minus the fetch).
 # Usage: tests/bench/apply_bench.sh [-d SECONDS] [-c CONNECTIONS] [-w WORKERS_FOR_(a)] [-n APPLIES]
+#                                   [-m APPLIES_FOR_(d)] [-a]
 #   -n: applies for 10 and 1,000 routes (10,000 routes get a third of it, at least 5).
+#   -a: only (a) and (d).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-duration=10 conns=32 aworkers=2 napply=30
-while getopts "d:c:w:n:" o; do
-  case $o in d) duration=$OPTARG ;; c) conns=$OPTARG ;; w) aworkers=$OPTARG ;; n) napply=$OPTARG ;; *) exit 2 ;; esac
+duration=10 conns=32 aworkers=2 napply=30 nmem=100 only_a=0
+while getopts "d:c:w:n:m:a" o; do
+  case $o in d) duration=$OPTARG ;; c) conns=$OPTARG ;; w) aworkers=$OPTARG ;; n) napply=$OPTARG ;;
+             m) nmem=$OPTARG ;; a) only_a=1 ;; *) exit 2 ;; esac
 done
 for t in wrk nginx curl; do
   command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin command -v "$t" >/dev/null || {
@@ -55,7 +62,7 @@ for n in 10 1000 10000; do gen "$n" a "$dir/r$n.a.yaml"; gen "$n" b "$dir/r$n.b.
 
 # start_proxy NAME WORKERS CONFIG: sets $proxy $admin $control
 start_proxy() {
-  "$bin/rwproxy" --config "$3" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --control 127.0.0.1:0 \
+  "$bin/rwproxy" --config "$3" ${4:+--state-dir "$4"} --listen 127.0.0.1:0 --admin 127.0.0.1:0 --control 127.0.0.1:0 \
     --workers "$2" --drain-timeout 1s --ports-file "$dir/$1.ports" 2>"$dir/$1.log" & pids+=($!); last_pid=$!
   wait_file "$dir/$1.ports" control
   proxy=$(addr "$dir/$1.ports" proxy); admin=$(addr "$dir/$1.ports" admin); control=$(addr "$dir/$1.ports" control)
@@ -67,13 +74,15 @@ cx_total() { curl -fs "http://$admin/stats" | awk '$1=="cluster.app.upstream_cx_
 echo "# $(date -u +%FT%TZ) $(nproc) cores; load average at start: $(uptime | sed 's/.*load average: //')"
 
 # ---- (a) apply latency --------------------------------------------------------------------------
-start_proxy a "$aworkers" "$dir/r10.a.yaml"; a_pid=$last_pid
+start_proxy a "$aworkers" "$dir/r10.a.yaml" "$dir/state.a"; a_pid=$last_pid
 pct() { sort -g | awk -v q="$1" '{a[NR]=$1} END{i=int(q*NR); if (i<q*NR) i++; if (i<1) i=1; printf "%.1f", a[i]}'; }
-printf '\n(a) rwctl apply latency, rwproxy --workers %s (p99 = nearest rank: equals max when n < 100)\n' "$aworkers"
-printf '%-8s %6s %9s %9s %9s %9s %10s\n' routes n p50_ms p99_ms max_ms min_ms yaml_KiB
+# server_ms VERSION: the total of the proxy's log line for that version
+server_ms() { sed -n "s/.*applied version $1 (.* in \([0-9.]*\) ms: .*/\1/p" "$dir/a.log" | tail -1; }
+printf '\n(a) apply latency, rwproxy --workers %s --state-dir (p99 = nearest rank: equals max when n < 100)\n' "$aworkers"
+printf '%-8s %6s %10s %10s %10s %10s %10s %10s %10s\n' routes n server_p50 server_p99 server_max rwctl_p50 rwctl_p99 rwctl_max yaml_KiB
 for n in 10 1000 10000; do
   reps=$napply; ((n == 10000)) && reps=$(( napply / 3 > 5 ? napply / 3 : 5 ))
-  : > "$dir/lat$n"
+  : > "$dir/lat$n"; : > "$dir/srv$n"
   "$bin/rwctl" --server "$control" apply "$dir/r$n.b.yaml" --timeout 60s >/dev/null  # size change, untimed
   for i in $(seq 1 "$reps"); do
     v=a; ((i % 2 == 0)) && v=b
@@ -82,14 +91,31 @@ for n in 10 1000 10000; do
     t1=$(now_us)
     [[ $out == "applied version "* ]] || { echo "apply $n/$v: unexpected '$out'" >&2; exit 1; }
     echo "$(( t1 - t0 ))" | awk '{print $1/1000}' >> "$dir/lat$n"
+    version=${out#applied version }; version=${version%% *}
+    for _ in $(seq 1 50); do s=$(server_ms "$version"); [[ -n $s ]] && break; sleep 0.02; done
+    echo "${s:?no log line for version $version}" >> "$dir/srv$n"
   done
-  printf '%-8s %6s %9s %9s %9s %9s %10s\n' "$n" "$reps" "$(pct 0.5 < "$dir/lat$n")" "$(pct 0.99 < "$dir/lat$n")" \
-    "$(pct 1 < "$dir/lat$n")" "$(pct 0 < "$dir/lat$n")" "$(( $(stat -c %s "$dir/r$n.a.yaml") / 1024 ))"
+  printf '%-8s %6s %10s %10s %10s %10s %10s %10s %10s\n' "$n" "$reps" \
+    "$(pct 0.5 < "$dir/srv$n")" "$(pct 0.99 < "$dir/srv$n")" "$(pct 1 < "$dir/srv$n")" \
+    "$(pct 0.5 < "$dir/lat$n")" "$(pct 0.99 < "$dir/lat$n")" "$(pct 1 < "$dir/lat$n")" \
+    "$(( $(stat -c %s "$dir/r$n.a.yaml") / 1024 ))"
 done
+echo "server: validate + compile + persist (fsync) + publish, from the proxy's log; rwctl: wall time of the whole process"
 
-a_rss=$(awk '/^VmRSS/{printf "%.1f", $2/1024}' /proc/$a_pid/status)
-echo "rwproxy RSS after the 10,000-route applies: $a_rss MiB"
+# ---- (d) memory over many large applies ---------------------------------------------------------
+rss() { awk '/^VmRSS/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
+printf '\n(d) %s applies of alternating 10,000-route configs (--state-dir, default history bounds)\n' "$nmem"
+printf '%8s %9s %10s %11s\n' applies rss_MiB state_MiB state_files
+printf '%8s %9s %10s %11s\n' 0 "$(rss "$a_pid")" "$(du -sm "$dir/state.a" | cut -f1)" "$(ls "$dir/state.a" | wc -l)"
+for i in $(seq 1 "$nmem"); do
+  v=a; ((i % 2 == 0)) && v=b
+  "$bin/rwctl" --server "$control" apply "$dir/r10000.$v.yaml" --timeout 60s >/dev/null
+  if ((i == 10 || i == 20 || i == 50 || i == nmem)); then
+    printf '%8s %9s %10s %11s\n' "$i" "$(rss "$a_pid")" "$(du -sm "$dir/state.a" | cut -f1)" "$(ls "$dir/state.a" | wc -l)"
+  fi
+done
 kill "$a_pid"; wait "$a_pid" 2>/dev/null || true
+((only_a)) && { echo "raw: $dir"; exit 0; }
 
 # ---- (b) rwproxy and (c) nginx: wrk steady vs during config changes every 100 ms ----------------
 start_proxy b 1 "$dir/r10.a.yaml"

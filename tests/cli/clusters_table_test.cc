@@ -45,6 +45,38 @@ TEST(ClustersTableTest, MatchesTheAdminTextLayout) {
             "empty  PANIC: no endpoint available, traffic goes to all  (no endpoints)\n");
 }
 
+TEST(ClustersTableTest, ShowsUnresolvedNamesLikeTheAdminText) {
+  v1::GetClustersResponse response;
+  v1::ClusterStatus* app = response.add_clusters();
+  app->set_name("app");
+  v1::EndpointStatus* healthy = app->add_endpoints();
+  healthy->set_address("10.0.0.6:8080");
+  healthy->set_source("10.0.0.6:8080");
+  healthy->set_health("healthy");
+  v1::EndpointStatus* name = app->add_unresolved();
+  name->set_source("app.local:8080");
+  name->set_health("unresolved");
+  name->set_since_unix_ms(1714557600000);
+  name->set_reason("cannot resolve 'app.local': Host not found");
+  name->set_retry_unix_ms(1714557604000);
+  v1::ClusterStatus* dark = response.add_clusters();
+  dark->set_name("dark");
+  *dark->add_unresolved() = *name;
+  EXPECT_EQ(ClustersTable(response),
+            "CLUSTER  ADDRESS         HEALTH      SINCE                 ACTIVE/IDLE/PENDING  "
+            "RQ_TOTAL  RQ_5XX  REASON\n"
+            "app  (1 unresolved)\n"
+            "         10.0.0.6:8080   healthy     -                     0/0/0                0"
+            "         0       -\n"
+            "         app.local:8080  unresolved  2024-05-01T10:00:00Z  -                    -"
+            "         -       cannot resolve 'app.local': Host not found; next lookup "
+            "2024-05-01T10:00:04Z\n"
+            "dark  (no resolved endpoint; 1 unresolved)\n"
+            "         app.local:8080  unresolved  2024-05-01T10:00:00Z  -                    -"
+            "         -       cannot resolve 'app.local': Host not found; next lookup "
+            "2024-05-01T10:00:04Z\n");
+}
+
 TEST(ClustersTableTest, FormatsPercentages) {
   EXPECT_EQ(FormatPercent(0.9), "90%");
   EXPECT_EQ(FormatPercent(0.1), "10%");

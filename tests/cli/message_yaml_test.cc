@@ -41,9 +41,12 @@ TEST(MessageYamlTest, PrintsEveryScalarLikeTheJsonAndSortsMaps) {
             "        counters:\n"
             "          rq_5xx: 5\n"
             "          rq_total: 12\n"
+            "        retry_unix_ms: 0\n"
+            "    unresolved: []\n"
             "  - name: empty\n"
             "    panic: false\n"
-            "    endpoints: []\n");
+            "    endpoints: []\n"
+            "    unresolved: []\n");
   YAML::Node node = YAML::Load(MessageToYaml(response));
   EXPECT_EQ(node["clusters"][0]["endpoints"][0]["address"].as<std::string>(), "10.0.0.5:8080");
   EXPECT_EQ(node["clusters"][0]["endpoints"][0]["reason"].as<std::string>(), "true");

@@ -185,5 +185,69 @@ TEST_F(RwctlTest, WatchUntilVersionReturnsOnceApplied) {
   EXPECT_EQ(r.exit_code, 3) << r.Describe();
 }
 
+// 500 routes that name a cluster that does not exist: more violations than gRPC's trailers can
+// hold. rwctl still prints every one at its line:col, exits 1 and reports no transport error.
+TEST_F(RwctlTest, FiveHundredViolationsArePrintedEachAtItsLine) {
+  std::string yaml = "clusters:\n  - name: app\n    endpoints: [\"127.0.0.1:1\"]\nroutes:\n";
+  for (int i = 0; i < 500; ++i) {  // route i: lines 5+3i..7+3i, its cluster on line 7+3i
+    absl::StrAppend(&yaml, "  - name: r", i, "\n    match: {path_prefix: /r", i,
+                    "/}\n    cluster: nope\n");
+  }
+  const std::string file = runner_.WriteFile("many.yaml", yaml);
+  RwctlResult r = Ctl({"apply", file});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe().substr(0, 2000);
+  for (int i = 0; i < 500; ++i) {
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat(file, ":", 7 + 3 * i, ":5: routes[", i,
+                                              "].cluster: unknown cluster 'nope'")))
+        << i;
+  }
+  EXPECT_THAT(r.err, HasSubstr("rwctl: rejected: 500 violations\n"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("unavailable")));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("internal")));
+
+  r = Ctl({"apply", file, "-o", "json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr(R"("error":"rejected: 500 violations","code":"invalid_argument")"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"", file, ":1504:5: routes[499].cluster: ")));
+  EXPECT_EQ(Ctl({"get"}).out.find("# rwproxy config version 1 "), 0u);
+}
+
+// 50,000 routes (over gRPC's default 4 MiB message limit) apply, serve and read back.
+TEST_F(RwctlTest, FiftyThousandRouteConfigApplies) {
+  std::string yaml = env_.Expand("clusters:\n  - name: app\n    endpoints: [\"{{app}}\"]\n");
+  yaml += "routes:\n";
+  for (int i = 0; i < 50000; ++i) {
+    absl::StrAppend(&yaml, "  - name: tenant-service-route-", i, "\n    match: {path_prefix: ",
+                    "/tenants/tenant-", i, "/api/v1/}\n    rewrite: {prefix: /api/v1/, host: tenant-", i,
+                    ".internal}\n",
+                    "    cluster: app\n");
+  }
+  const std::string file = runner_.WriteFile("large.yaml", yaml);
+
+  RwctlResult r = Ctl({"apply", file, "--timeout", "60s"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "applied version 2\n");
+  auto res = Fetch(env_.proxy_port(), "GET", "/tenants/tenant-49999/api/v1/users");
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(ParseKeyValues(res->body)["target"], "/api/v1/users") << res->body;
+  r = Ctl({"get", "-o", "json", "--timeout", "60s"});  // GetConfig: the whole config back
+  ASSERT_EQ(r.exit_code, 0) << r.Describe().substr(0, 2000);
+  rwproxy::control::v1::GetConfigResponse live;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &live).ok());
+  EXPECT_EQ(live.version(), 2u);
+  EXPECT_EQ(live.config().routes_size(), 50000);
+  EXPECT_GT(live.config().ByteSizeLong(), 4u << 20);  // over gRPC's default 4 MiB limit
+}
+
+TEST_F(RwctlTest, ExplainWithAHugeHeaderIsRefusedAndTheServerAnswersOn) {
+  RwctlResult r = Ctl({"explain", "GET", "/api/x", "-H", "x-big: " + std::string(70000, 'v')});
+  EXPECT_EQ(r.exit_code, 4) << r.Describe().substr(0, 2000);
+  EXPECT_THAT(r.err, HasSubstr("invalid_argument: headers.x-big: value of 70000 bytes, limit "
+                               "65536"));
+  r = Ctl({"explain", "GET", "/api/x"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("route: api\n"));
+}
+
 }  // namespace
 }  // namespace rwtest

@@ -66,7 +66,7 @@ TEST(ExtractViolationsTest, PrefersMetadata) {
   *response.add_violations() = V("routes[1].cluster", "unknown cluster 'nope'");
   const std::string bin = response.SerializeAsString();
   grpc::Status status(grpc::StatusCode::INVALID_ARGUMENT, "something else: entirely");
-  EXPECT_EQ(Pairs(ExtractViolations(status, &bin)),
+  EXPECT_EQ(Pairs(ExtractViolations(status, &bin).violations),
             (std::vector<std::pair<std::string, std::string>>{
                 {"routes[0].match.path_regex", "missing )"},
                 {"routes[1].cluster", "unknown cluster 'nope'"}}));
@@ -77,10 +77,62 @@ TEST(ExtractViolationsTest, FallsBackToMessageLines) {
   const std::string garbage = "\xff\xff\xff";
   const std::string empty = control::v1::ValidateResponse().SerializeAsString();
   for (const std::string* bin : {static_cast<const std::string*>(nullptr), &garbage, &empty}) {
-    EXPECT_EQ(Pairs(ExtractViolations(status, bin)),
+    EXPECT_EQ(Pairs(ExtractViolations(status, bin).violations),
               (std::vector<std::pair<std::string, std::string>>{{"routes[1].cluster", "unknown"}}));
   }
-  EXPECT_TRUE(ExtractViolations(grpc::Status::OK, nullptr).empty());
+  EXPECT_TRUE(ExtractViolations(grpc::Status::OK, nullptr).violations.empty());
+}
+
+// A rejection as the server sends it: a summary message, and the first violations with their
+// total in the status details (a google.rpc.Status holding a ValidateResponse).
+grpc::Status WithDetails(const control::v1::ValidateResponse& list) {
+  control::v1::RpcStatus rpc;
+  rpc.set_code(grpc::StatusCode::INVALID_ARGUMENT);
+  rpc.set_message("config has 500 violations; first: routes[0].cluster: unknown cluster 'x'");
+  rpc.add_details()->PackFrom(list);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, rpc.message(), rpc.SerializeAsString());
+}
+
+TEST(ExtractViolationsTest, ReadsStatusDetailsWithTotalAndTruncated) {
+  control::v1::ValidateResponse first;
+  *first.add_violations() = V("routes[0].cluster", "unknown cluster 'x'");
+  *first.add_violations() = V("routes[1].cluster", "unknown cluster 'x'");
+  first.set_total_violations(500);
+  first.set_truncated(true);
+  control::v1::ValidateResponse legacy;
+  *legacy.add_violations() = V("other", "ignored when details are present");
+  const std::string legacy_bin = legacy.SerializeAsString();
+  Rejection r = ExtractViolations(WithDetails(first), &legacy_bin);
+  EXPECT_EQ(Pairs(r.violations), (std::vector<std::pair<std::string, std::string>>{
+                                     {"routes[0].cluster", "unknown cluster 'x'"},
+                                     {"routes[1].cluster", "unknown cluster 'x'"}}));
+  EXPECT_EQ(r.total, 500u);
+  EXPECT_TRUE(r.truncated);
+
+  first.set_total_violations(2);
+  first.set_truncated(false);
+  r = ExtractViolations(WithDetails(first), nullptr);
+  EXPECT_EQ(r.violations.size(), 2u);
+  EXPECT_EQ(r.total, 2u);
+  EXPECT_FALSE(r.truncated);
+
+  // A total larger than the list means truncated even if the flag is missing.
+  first.set_total_violations(3);
+  EXPECT_TRUE(ExtractViolations(WithDetails(first), nullptr).truncated);
+}
+
+TEST(ExtractViolationsTest, DetailsOfAnotherTypeAreIgnored) {
+  control::v1::RpcStatus rpc;
+  rpc.set_code(grpc::StatusCode::INVALID_ARGUMENT);
+  rpc.add_details()->PackFrom(control::v1::ApplyResponse());
+  grpc::Status status(grpc::StatusCode::INVALID_ARGUMENT, "routes[1].cluster: unknown",
+                      rpc.SerializeAsString());
+  control::v1::ValidateResponse out;
+  EXPECT_FALSE(ParseStatusDetails(status, &out));
+  Rejection r = ExtractViolations(status, nullptr);
+  EXPECT_EQ(Pairs(r.violations),
+            (std::vector<std::pair<std::string, std::string>>{{"routes[1].cluster", "unknown"}}));
+  EXPECT_FALSE(r.truncated);
 }
 
 struct LocateCase {

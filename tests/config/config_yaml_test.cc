@@ -247,6 +247,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"TopLevelList", "- a\n", "", {1, 1}, "expected a map, got a list"},
         ErrorRow{"TopLevelScalar", "hello\n", "", {1, 1}, "expected a map, got 'hello'"},
         ErrorRow{"TwoDocuments", "{}\n---\n{}\n", "", {3, 1}, "expected one YAML document"},
+        // yaml-cpp's LoadAll loops forever on these (found by tests/fuzz/config_fuzz.cc).
+        ErrorRow{"StrayComma", ",}", "", {1, 1}, "expected one YAML document"},
+        ErrorRow{"JunkAfterFlowRoot", "{routes: []}\n,", "", {2, 1}, "expected one YAML document"},
         ErrorRow{"UnclosedFlowMap",
                  "routes:\n  - match: {path_prefix: /a\n",
                  "",
@@ -256,7 +259,18 @@ INSTANTIATE_TEST_SUITE_P(
                  "clusters:\n  - name: a\n   endpoints: []\n",
                  "",
                  {3, 4},
-                 "end of sequence not found"}),
+                 "end of sequence not found"},
+        // Protobuf cannot carry a string that is not UTF-8 (found by tests/fuzz/config_fuzz.cc).
+        ErrorRow{"InvalidUtf8",
+                 "routes:\n  - respond: {status: 200, body: \"fo\xff\xffo\"}\n",
+                 "routes[0].respond.body",
+                 {2, 34},
+                 "not valid UTF-8 (byte 2 of the string is 0xff)"},
+        ErrorRow{"InvalidUtf8Key",
+                 "routes:\n  - match: {headers: {\"x\xc3\": v}}\n",
+                 "routes[0].match.headers.x\xc3",
+                 {2, 23},
+                 "not valid UTF-8"}),
     [](const testing::TestParamInfo<ErrorRow>& info) { return std::string(info.param.name); });
 
 TEST(ConfigYamlTest, CollectsEveryError) {
@@ -300,7 +314,9 @@ TEST(ConfigYamlTest, RoundTripsAwkwardValuesAndPresence) {
       {"",       "true", "null",   "~",       "1e5",           "-1",          ".5",   " lead",
        "trail ", "a: b", "#x",     "- x",     "multi\nline\n", "tab\there",   "q\"'", "caf\xc3\xa9",
        "[x]",    "{x}",  "*alias", "&anchor", "!tag",          "%p",          "@at",  "`tick",
-       "?",      ":",    "yes",    "0x10",    "0o7",           "back\\slash", "\x01"}) {
+       "?",      ":",    "yes",    "0x10",    "0o7",           "back\\slash", "\x01",
+       // Carriage returns and other control characters (found by tests/fuzz/config_fuzz.cc).
+       "\r\rx\r", "a\rb",  "\x7f",   "x\x1b[0m"}) {
     cluster->add_endpoints(s);
   }
   cluster->mutable_pool()->set_max_requests_per_connection(0);  // present but zero

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/config_store.h"
+#include "control/state_dir.h"
 #include "control/state_file.h"
 #include "control/violations.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -92,9 +93,9 @@ inline void WriteAll(const std::string& path, const std::string& content) {
 
 // A store with a fake clock that advances one second per call.
 struct Fixture {
-  explicit Fixture(std::string state_dir = "", size_t history_limit = 50)
+  explicit Fixture(std::string state_dir = "", VersionLog::Limits limits = {})
       : store(&target, {.state_dir = std::move(state_dir),
-                        .history_limit = history_limit,
+                        .history = limits,
                         .now = [this] { return clock += absl::Seconds(1); }}) {}
   FakeConfigTarget target;
   absl::Time clock = absl::FromUnixSeconds(1700000000);

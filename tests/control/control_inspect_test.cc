@@ -191,7 +191,7 @@ TEST_F(ControlServiceTest, ExplainListsWeightedBackends) {
   Start();
   auto snapshot = SplitSnapshot();
   ASSERT_NE(snapshot, nullptr);
-  target_.Publish(snapshot);
+  ASSERT_TRUE(target_.Publish(snapshot, absl::Seconds(1)).ok());
   auto explain = [&](const std::string& path) {
     v1::ExplainRequest request;
     request.set_path(path);

@@ -15,10 +15,16 @@ namespace rwproxy::control {
 
 class FakeConfigTarget : public ConfigTarget {
  public:
-  void Publish(std::shared_ptr<const Snapshot> snapshot) override {
+  absl::Status Publish(std::shared_ptr<const Snapshot> snapshot, absl::Duration) override {
     std::lock_guard<std::mutex> lock(mu_);
     published_.push_back(snapshot->version);
     current_ = std::move(snapshot);
+    return publish_status_;
+  }
+  // What Publish returns from now on (e.g. DEADLINE_EXCEEDED: a wedged worker).
+  void set_publish_status(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    publish_status_ = std::move(status);
   }
   std::shared_ptr<const Snapshot> current() const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -56,6 +62,7 @@ class FakeConfigTarget : public ConfigTarget {
   std::vector<uint64_t> published_;
   StatsSnapshot stats_;
   std::vector<ClusterStatus> clusters_;
+  absl::Status publish_status_;
 };
 
 }  // namespace rwproxy::control

@@ -52,6 +52,15 @@ TEST_F(WatchConfigTest, ConfigMapSwapIsAppliedAndAnInvalidFileChangesNothing) {
   ASSERT_NE(v2, env_.Expand(kBaseConfig));
   PublishConfigMap(v2);
   EXPECT_TRUE(TargetBecomes("/api/users/7", "/v2/users/7"));
+  // A good file is logged, with the version it became.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const std::string log = ReadFileTail(env_.proxy().log_path());
+        return log.find("routes.yaml: live version 2") != std::string::npos &&
+               log.find("applied ") != std::string::npos;
+      },
+      std::chrono::seconds(5), "the applied file in the log"))
+      << ReadFileTail(env_.proxy().log_path());
 
   std::string v3 = absl::StrReplaceAll(v2, {{"/v2/$1", "/v3/$1"}});
   PublishConfigMap(v3);  // the pure `..data` swap: routes.yaml itself is untouched

@@ -41,10 +41,55 @@ TEST(ClusterStatusTest, JsonHasEveryFieldInAStableOrder) {
             "\"address\":\"10.0.0.5:8080\",\"source\":\"app.svc:8080\",\"health\":\"ejected\","
             "\"since_unix_ms\":1714557600000,\"reason\":\"5 consecutive 5xx\",\"ejections\":1,"
             "\"cx_active\":2,\"cx_idle\":1,\"rq_pending\":0,"
-            "\"counters\":{\"rq_5xx\":5,\"rq_total\":12}}]}]}\n");
+            "\"counters\":{\"rq_5xx\":5,\"rq_total\":12}}],\"unresolved\":[]}]}\n");
   EXPECT_EQ(ClustersToJson({}), "{\"clusters\":[]}\n");
   EXPECT_EQ(ClustersToJson({{"p", true, {}}}),
-            "{\"clusters\":[{\"name\":\"p\",\"panic\":true,\"endpoints\":[]}]}\n");
+            "{\"clusters\":[{\"name\":\"p\",\"panic\":true,\"endpoints\":[],"
+            "\"unresolved\":[]}]}\n");
+}
+
+// A name that does not resolve yet, as the EndpointMonitor reports it.
+EndpointStatus Unresolved() {
+  EndpointStatus name;
+  name.source = "app.local:8080";
+  name.health = "unresolved";
+  name.since_unix_ms = 1714557600000;  // 2024-05-01T10:00:00Z
+  name.reason = "cannot resolve 'app.local': Host not found";
+  name.retry_unix_ms = 1714557604000;
+  name.counters = {{"dns_resolution_failure", 3}};
+  return name;
+}
+
+TEST(ClusterStatusTest, JsonListsUnresolvedNamesWithErrorAndNextLookup) {
+  ClusterStatus cluster{"app", false, {}};
+  cluster.unresolved.push_back(Unresolved());
+  EXPECT_EQ(ClustersToJson({cluster}),
+            "{\"clusters\":[{\"name\":\"app\",\"panic\":false,\"endpoints\":[],"
+            "\"unresolved\":[{\"source\":\"app.local:8080\",\"health\":\"unresolved\","
+            "\"since_unix_ms\":1714557600000,"
+            "\"reason\":\"cannot resolve 'app.local': Host not found\","
+            "\"retry_unix_ms\":1714557604000,\"counters\":{\"dns_resolution_failure\":3}}]}]}\n");
+}
+
+TEST(ClusterStatusTest, TextShowsUnresolvedNamesAfterTheEndpoints) {
+  std::vector<ClusterStatus> clusters = Sample();
+  clusters[0].endpoints.pop_back();
+  clusters[0].unresolved.push_back(Unresolved());
+  clusters[1].panic = false;
+  clusters[1].unresolved.push_back(Unresolved());
+  EXPECT_EQ(ClustersToText(clusters),
+            "CLUSTER  ADDRESS                       HEALTH      SINCE                 "
+            "ACTIVE/IDLE/PENDING  RQ_TOTAL  RQ_5XX  REASON\n"
+            "app  (1 unresolved)\n"
+            "         10.0.0.5:8080 (app.svc:8080)  ejected     2024-05-01T10:00:00Z  "
+            "2/1/0                12        5       5 consecutive 5xx (ejections: 1)\n"
+            "         app.local:8080                unresolved  2024-05-01T10:00:00Z  "
+            "-                    -         -       cannot resolve 'app.local': Host not found; "
+            "next lookup 2024-05-01T10:00:04Z\n"
+            "empty  (no resolved endpoint; 1 unresolved)\n"
+            "         app.local:8080                unresolved  2024-05-01T10:00:00Z  "
+            "-                    -         -       cannot resolve 'app.local': Host not found; "
+            "next lookup 2024-05-01T10:00:04Z\n");
 }
 
 TEST(ClusterStatusTest, JsonEscapesQuotesControlCharactersAndInvalidUtf8) {

@@ -117,6 +117,29 @@ TEST(LogFlagsTest, AcceptsTheLevelsAndFormatsAndNamesTheFlagOtherwise) {
   }
 }
 
+TEST(StateAndControlFlagsTest, SizesTakeSuffixesAndDefaultsFitTheManifests) {
+  Flags defaults;
+  EXPECT_EQ(defaults.history_limit, 50u);
+  EXPECT_EQ(defaults.history_max_bytes, 8u * 1024 * 1024);  // the manifests' state volume: 16Mi
+  EXPECT_EQ(defaults.publish_timeout, "10s");
+  Flags flags;
+  CLI::App app;
+  RegisterFlags(&app, &flags);
+  app.parse(std::vector<std::string>{"5", "--control-max-watch-streams", "2MiB",
+                                     "--control-max-message-bytes", "512KiB",
+                                     "--history-max-bytes", "7", "--history-limit", "c.yaml",
+                                     "--config"});  // CLI11 takes argv reversed
+  EXPECT_EQ(flags.history_limit, 7u);
+  EXPECT_EQ(flags.history_max_bytes, 512u * 1024);
+  EXPECT_EQ(flags.control_max_message_bytes, 2u * 1024 * 1024);
+  EXPECT_EQ(flags.control_max_watch_streams, 5u);
+  Flags zero;
+  CLI::App strict;
+  RegisterFlags(&strict, &zero);
+  EXPECT_THROW(strict.parse(std::vector<std::string>{"0", "--history-limit", "c.yaml", "--config"}),
+               CLI::ValidationError);
+}
+
 TEST(ParseAddressTest, FormatsBack) {
   for (const std::string text : {"127.0.0.1:80", "[::1]:8080", "0.0.0.0:0"}) {
     auto endpoint = ParseAddress(text);

@@ -115,24 +115,30 @@ absl::StatusOr<std::vector<ClusterHealth>> ParseClusters(std::string_view json) 
     cluster.name = text(co, "name");
     const boost::json::value* panic = co.if_contains("panic");
     cluster.panic = panic != nullptr && panic->is_bool() && panic->as_bool();
-    const boost::json::value* endpoints = co.if_contains("endpoints");
-    if (endpoints == nullptr || !endpoints->is_array()) continue;
-    for (const boost::json::value& e : endpoints->as_array()) {
-      if (!e.is_object()) continue;
-      const boost::json::object& eo = e.as_object();
-      EndpointHealth& endpoint = cluster.endpoints.emplace_back();
-      endpoint.address = text(eo, "address");
-      endpoint.source = text(eo, "source");
-      endpoint.health = text(eo, "health");
-      endpoint.reason = text(eo, "reason");
-      endpoint.since_unix_ms = number(eo.if_contains("since_unix_ms"));
-      endpoint.ejections = number(eo.if_contains("ejections"));
-      endpoint.cx_active = number(eo.if_contains("cx_active"));
-      endpoint.cx_idle = number(eo.if_contains("cx_idle"));
-      if (const boost::json::value* counters = eo.if_contains("counters");
-          counters != nullptr && counters->is_object()) {
-        for (const auto& [key, value] : counters->as_object()) {
-          endpoint.counters[std::string(key)] = number(&value);
+    // "endpoints", and "unresolved" (names with no address yet; same fields plus retry_unix_ms).
+    for (const char* list : {"endpoints", "unresolved"}) {
+      const boost::json::value* endpoints = co.if_contains(list);
+      if (endpoints == nullptr || !endpoints->is_array()) continue;
+      for (const boost::json::value& e : endpoints->as_array()) {
+        if (!e.is_object()) continue;
+        const boost::json::object& eo = e.as_object();
+        EndpointHealth& endpoint = std::string_view(list) == "endpoints"
+                                       ? cluster.endpoints.emplace_back()
+                                       : cluster.unresolved.emplace_back();
+        endpoint.retry_unix_ms = number(eo.if_contains("retry_unix_ms"));
+        endpoint.address = text(eo, "address");
+        endpoint.source = text(eo, "source");
+        endpoint.health = text(eo, "health");
+        endpoint.reason = text(eo, "reason");
+        endpoint.since_unix_ms = number(eo.if_contains("since_unix_ms"));
+        endpoint.ejections = number(eo.if_contains("ejections"));
+        endpoint.cx_active = number(eo.if_contains("cx_active"));
+        endpoint.cx_idle = number(eo.if_contains("cx_idle"));
+        if (const boost::json::value* counters = eo.if_contains("counters");
+            counters != nullptr && counters->is_object()) {
+          for (const auto& [key, value] : counters->as_object()) {
+            endpoint.counters[std::string(key)] = number(&value);
+          }
         }
       }
     }

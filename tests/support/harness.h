@@ -37,9 +37,10 @@ absl::StatusOr<uint16_t> UnusedPort();
 struct EndpointHealth {
   std::string address;  // "127.0.0.1:PORT"
   std::string source;   // as configured ("app.test:PORT" for a resolved name)
-  std::string health;   // healthy | unhealthy | ejected
+  std::string health;   // healthy | unhealthy | ejected | unresolved
   int64_t since_unix_ms = 0;
   std::string reason;
+  int64_t retry_unix_ms = 0;  // unresolved: the next lookup
   int64_t ejections = 0;
   int64_t cx_active = 0;  // open pooled connections, all workers (idle included)
   int64_t cx_idle = 0;
@@ -49,6 +50,7 @@ struct ClusterHealth {
   std::string name;
   bool panic = false;
   std::vector<EndpointHealth> endpoints;
+  std::vector<EndpointHealth> unresolved;  // configured names with no address yet (no address)
   // The endpoint whose address is `address`, or nullptr.
   const EndpointHealth* Find(std::string_view address) const;
 };
