@@ -19,17 +19,10 @@
 #include "control/violations.h"
 #include "google/protobuf/util/field_comparator.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "tests/fuzz/require.h"
 
 namespace {
 
-// Aborts (a crash for libFuzzer) naming the invariant that does not hold.
-#define Require(cond)                                                                   \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 int Lines(std::string_view text) {
   int lines = 1;

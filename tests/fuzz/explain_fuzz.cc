@@ -23,17 +23,10 @@
 #include "config/config_yaml.h"
 #include "control/config_build.h"
 #include "control/explain.h"
+#include "tests/fuzz/require.h"
 
 namespace {
 
-// Aborts (a crash for libFuzzer) naming the invariant that does not hold.
-#define Require(cond)                                                                   \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 constexpr char kConfig[] = R"(clusters:
   - {name: app, endpoints: ["127.0.0.1:8080"]}

@@ -70,16 +70,6 @@ class DnsUnresolvedTest : public IntegrationTest {
                                               {"TAG", tag}});
   }
 
-  // Replaces the hosts file at once (temp file + rename), as a resolver would see it.
-  void WriteHosts(const std::string& text) {
-    {
-      std::ofstream out(HostsPath() + ".next", std::ios::trunc);
-      out << text;
-      ASSERT_TRUE(out.flush());
-    }
-    fs::rename(HostsPath() + ".next", HostsPath());
-  }
-  std::string HostsPath() const { return env_.dir() + "/hosts"; }
   std::string Source() const { return absl::StrCat(kName, ":", app_port_); }
 
   // GET `target` through the proxy: "name target" of the upstream that answered, or

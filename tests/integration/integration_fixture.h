@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +59,18 @@ routes:
 
 class IntegrationTest : public ::testing::Test {
  protected:
+  // The --dns-hosts-file of a test (in its temp dir), replaced at once (temp file + rename), as a
+  // resolver would see it.
+  void WriteHosts(const std::string& text) {
+    {
+      std::ofstream out(HostsPath() + ".next", std::ios::trunc);
+      out << text;
+      ASSERT_TRUE(out.flush());
+    }
+    std::filesystem::rename(HostsPath() + ".next", HostsPath());
+  }
+  std::string HostsPath() const { return env_.dir() + "/hosts"; }
+
   // Starts rwupstream "app" with `upstream_args`, then rwproxy on `config`.
   absl::Status StartApp(const std::vector<std::string>& upstream_args = {},
                         const std::vector<std::string>& proxy_args = {},

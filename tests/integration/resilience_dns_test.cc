@@ -35,16 +35,6 @@ routes:
 
 class ResilienceDnsTest : public IntegrationTest {
  protected:
-  // Replaces the hosts file at once (temp file + rename), as a resolver would see it.
-  void WriteHosts(const std::string& text) {
-    {
-      std::ofstream out(HostsPath() + ".next", std::ios::trunc);
-      out << text;
-      ASSERT_TRUE(out.flush());
-    }
-    fs::rename(HostsPath() + ".next", HostsPath());
-  }
-  std::string HostsPath() const { return env_.dir() + "/hosts"; }
 
   // The endpoint addresses of cluster app in /clusters (each must come from the name).
   std::set<std::string> Addresses() {
