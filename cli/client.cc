@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <utility>
 
 namespace rwproxy::cli {
@@ -44,9 +46,8 @@ ControlClient::ControlClient(ClientOptions options) : options_(std::move(options
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(options_.keepalive_timeout));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  auto channel =
-      grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
-  stub_ = v1::ControlPlane::NewStub(channel);
+  channel_ = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::ControlPlane::NewStub(channel_);
 }
 
 void ControlClient::Prepare(grpc::ClientContext* context, absl::Duration timeout) const {
@@ -61,6 +62,42 @@ grpc::Status ControlClient::Apply(const v1::ApplyRequest& request, v1::ApplyResp
   grpc::ClientContext context;
   Prepare(&context, options_.timeout);
   grpc::Status status = stub_->Apply(&context, request, response);
+  return FinishApply(context, status, request, rejection);
+}
+
+grpc::ByteBuffer ControlClient::Serialize(const v1::ApplyRequest& request) {
+  grpc::ByteBuffer buffer;
+  bool own = false;
+  grpc::SerializationTraits<v1::ApplyRequest>::Serialize(request, &buffer, &own);
+  return buffer;
+}
+
+grpc::Status ControlClient::ApplySerialized(const grpc::ByteBuffer& serialized,
+                                            const v1::ApplyRequest& request,
+                                            v1::ApplyResponse* response, Rejection* rejection) {
+  grpc::ClientContext context;
+  Prepare(&context, options_.timeout);
+  grpc::TemplatedGenericStub<grpc::ByteBuffer, v1::ApplyResponse> generic(channel_);
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status status;
+  grpc::ByteBuffer copy = serialized;  // shares the slices; no bytes copied
+  generic.UnaryCall(&context, "/rwproxy.control.v1.ControlPlane/Apply", grpc::StubOptions(), &copy,
+                    response, [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = std::move(s);
+                      done = true;
+                      done_cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  done_cv.wait(lock, [&] { return done; });
+  return FinishApply(context, status, request, rejection);
+}
+
+grpc::Status ControlClient::FinishApply(const grpc::ClientContext& context,
+                                        const grpc::Status& status,
+                                        const v1::ApplyRequest& request, Rejection* rejection) {
   if (rejection == nullptr) return status;
   *rejection = CollectViolations(context, status);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && rejection->truncated) {
@@ -157,6 +194,12 @@ grpc::Status ControlClient::Watch(absl::Duration timeout, bool wait_for_ready,
   }
   grpc::Status status = reader->Finish();
   return stopped ? grpc::Status::OK : status;
+}
+
+void ControlClient::StartWatch(grpc::ClientContext* context, const v1::WatchRequest* request,
+                               grpc::ClientReadReactor<v1::VersionEvent>* reactor) {
+  Prepare(context, absl::InfiniteDuration());
+  stub_->async()->Watch(context, request, reactor);
 }
 
 }  // namespace rwproxy::cli

@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "cli/violations.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/control.grpc.pb.h"
 
@@ -39,6 +40,7 @@ class ControlClient {
   explicit ControlClient(ClientOptions options);
 
   const std::string& server() const { return options_.server; }
+  const ClientOptions& options() const { return options_; }
 
   // Apply and Rollback fill *rejection (when not null) for a rejected config; see violations.h.
   // When the server sent only the first violations, Apply fetches every one with Validate (on
@@ -46,6 +48,11 @@ class ControlClient {
   // to validate and keeps the first ones (rejection->truncated).
   grpc::Status Apply(const v1::ApplyRequest& request, v1::ApplyResponse* response,
                      Rejection* rejection);
+  // Apply with the request already serialized (`serialized` holds `request`'s bytes): a fleet
+  // push serializes its config once and shares the buffer between targets. `request` is only
+  // read to fetch every violation with Validate when the server sent the first ones.
+  grpc::Status ApplySerialized(const grpc::ByteBuffer& serialized, const v1::ApplyRequest& request,
+                               v1::ApplyResponse* response, Rejection* rejection);
   grpc::Status Rollback(const v1::RollbackRequest& request, v1::ApplyResponse* response,
                         Rejection* rejection);
   // A Validate that ends with INVALID_ARGUMENT instead of an OK ValidateResponse is folded into
@@ -63,11 +70,22 @@ class ControlClient {
   // = none). With `wait_for_ready` the call waits for an unreachable server instead of failing.
   grpc::Status Watch(absl::Duration timeout, bool wait_for_ready,
                      const std::function<bool(const v1::VersionEvent&)>& on_event);
+  // Starts a Watch on `reactor` (callback API; no thread of ours blocks on it). `context` gets the
+  // token and no deadline; the caller cancels it. See cli/verdict_watch.h.
+  void StartWatch(grpc::ClientContext* context, const v1::WatchRequest* request,
+                  grpc::ClientReadReactor<v1::VersionEvent>* reactor);
+
+  // `request` serialized once, to share between the targets of a fleet push.
+  static grpc::ByteBuffer Serialize(const v1::ApplyRequest& request);
 
  private:
   void Prepare(grpc::ClientContext* context, absl::Duration timeout) const;
 
+  grpc::Status FinishApply(const grpc::ClientContext& context, const grpc::Status& status,
+                           const v1::ApplyRequest& request, Rejection* rejection);
+
   ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ControlPlane::Stub> stub_;
 };
 

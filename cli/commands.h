@@ -82,6 +82,8 @@ struct TargetResult {
   int exit_code = 0;
   std::string summary;               // "applied version 7", "error: unavailable: ..."
   std::vector<std::string> details;  // violations, one per line
+  // A full report (a guard verdict), printed on stdout even when exit_code is not 0.
+  bool report_on_stdout = false;
 };
 
 // Prints the results and returns the combined exit code. One target: summary to stdout when it

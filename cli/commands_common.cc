@@ -44,7 +44,7 @@ int PrintTargetResults(const std::vector<std::string>& servers,
   for (const auto& result : results) codes.push_back(result.exit_code);
   if (results.size() == 1) {
     const TargetResult& r = results.front();
-    if (r.exit_code == kExitOk) {
+    if (r.exit_code == kExitOk || r.report_on_stdout) {
       std::cout << r.summary << "\n";
     } else {
       for (const auto& line : r.details) std::cerr << line << "\n";

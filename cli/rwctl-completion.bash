@@ -25,7 +25,8 @@ _rwctl() {
     case "$word" in
       --server | --servers-file | --token-file | --timeout | -f | --filename | \
         --expect-version | -m | --message | -o | --output | --limit | --until-version | \
-        -H | --header | --filter | --watch | --count) ((i++)) ;;
+        -H | --header | --filter | --watch | --count | --guard | --max-error-ratio | \
+        --min-requests | --waves | --max-unavailable) ((i++)) ;;
       -*) ;;
       *)
         if [[ -z "$cmd" ]]; then
@@ -46,7 +47,8 @@ _rwctl() {
       return
       ;;
     --server | --timeout | --expect-version | -m | --message | --limit | --until-version | \
-      -H | --header | --filter | --watch | --count)
+      -H | --header | --filter | --watch | --count | --guard | --max-error-ratio | \
+      --min-requests | --waves | --max-unavailable)
       return
       ;;
     -o | --output)
@@ -67,7 +69,10 @@ _rwctl() {
 
   local flags=""
   case "$cmd" in
-    apply) flags="-f --filename --dry-run --expect-version -m --message -o --output" ;;
+    apply)
+      flags="-f --filename --dry-run --expect-version -m --message -o --output --guard"
+      flags+=" --max-error-ratio --min-requests --no-wait --waves --max-unavailable --no-rollback"
+      ;;
     rollback) flags="--expect-version -m --message -o --output" ;;
     validate) flags="--offline" ;;
     get) flags="-o --output" ;;

@@ -17,7 +17,9 @@
 namespace rwproxy::cli {
 
 inline constexpr char kDefaultServer[] = "127.0.0.1:15010";
-inline constexpr size_t kMaxParallelTargets = 16;
+// Calls in flight at once in a fleet push. Apply is CPU-bound on each server, not here: 64 keeps
+// a few hundred sidecars busy without one thread per target (verdict waits take no thread).
+inline constexpr size_t kMaxParallelTargets = 64;
 
 // Parses a servers file: one address (host:port or unix:/path) per line; blank lines and
 // everything after '#' are ignored. An entry with inner whitespace is an error naming its line.

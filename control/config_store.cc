@@ -46,7 +46,12 @@ ConfigStore::ConfigStore(ConfigTarget* target, Options options)
   if (!options_.state_dir.empty()) {
     state_dir_ = std::make_unique<StateDir>(options_.state_dir, options_.now);
   }
+  if (options_.guard_tick > absl::ZeroDuration()) {
+    guard_thread_ = std::thread([this] { GuardLoop(); });
+  }
 }
+
+ConfigStore::~ConfigStore() { StopGuard(); }
 
 absl::StatusOr<RestoreResult> ConfigStore::Restore() {
   std::lock_guard<std::mutex> apply_lock(apply_mu_);
@@ -55,6 +60,9 @@ absl::StatusOr<RestoreResult> ConfigStore::Restore() {
   auto scan = state_dir_->Open();
   if (!scan.ok()) return scan.status();
   result.notes = std::move(scan->notes);
+  // A guard does not survive a restart: a version saved while its guard watched is kept, with a
+  // SUPERSEDED verdict (persisted) saying so.
+  for (StateDir::Stored& stored : scan->versions) EndInterruptedGuard(&stored.info);
   {
     std::lock_guard<std::mutex> lock(mu_);
     log_.RaiseHighWater(scan->high_water);
@@ -185,10 +193,14 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   if (options.dry_run) return result;
 
   v1::VersionInfo info;
+  std::shared_ptr<const config::v1::Config> previous_config;
   {
     std::lock_guard<std::mutex> lock(mu_);
     info = log_.NextInfo(hash, options.description, options.source, options.peer);
+    previous_config = live_.config;
   }
+  const bool guarded = options.guard.has_value() && live_version != 0;
+  if (guarded) *info.mutable_guard() = PendingVerdict(*options.guard);
   if (state_dir_ != nullptr) {
     if (auto status = state_dir_->Write(info, bytes); !status.ok()) {
       return absl::InternalError(
@@ -202,6 +214,12 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   Commit(info, std::make_shared<const config::v1::Config>(config), std::move(bytes));
   snapshot.reset();  // the workers hold it now
   Notify(info);
+  SupersedeGuard(version);  // a pending guard of an older version ends here
+  if (guarded) {
+    StartGuard(info, *options.guard, live_version, std::move(previous_config));
+    result.guard = info.guard();
+  }
+  previous_config.reset();
 #ifdef __GLIBC__
   // The old config and snapshot were just freed (megabytes for large configs, from several
   // threads' arenas); hand the memory back so RSS follows the live config, not the peak.

@@ -9,14 +9,26 @@
 // waited for forever), then makes it the live version and notifies listeners. Any failure before
 // the publish changes nothing. Applies are serialized.
 //
+// Guarded applies (control/guard.h): an apply with a guard that changed the config makes the new
+// version's VersionInfo.guard PENDING and starts watching its traffic on the store's guard thread
+// (one thread, ticking every Options::guard_tick; never a gRPC thread, never a worker). One guard
+// is pending at a time: any later apply that changes the config ends it (SUPERSEDED). The verdict
+// (KEPT, REVERTED, SUPERSEDED) is written into the guarded version's VersionInfo in the log and
+// its version file, and notified to listeners (a second notification for that version). A revert
+// re-applies the previous content through the normal apply path as a new version (source
+// kSourceGuard). A guard does not survive a restart: Restore records a version still PENDING as
+// SUPERSEDED ("interrupted by a restart").
+//
 // Ownership: owned by main (the composition root); outlives the control service. Holds a
 // non-owning pointer to the ConfigTarget, which must outlive it.
 // Thread-safety: every method may be called from any thread except a data-plane worker (Apply
-// and Rollback wait for the workers). Listeners run on the applying thread, after the change is
-// live, and must not call Apply or Rollback.
+// and Rollback wait for the workers). Listeners run on the applying thread (the guard thread for
+// verdicts and reverts), after the change is live, and must not call Apply or Rollback.
 #ifndef RWPROXY_CONTROL_CONFIG_STORE_H_
 #define RWPROXY_CONTROL_CONFIG_STORE_H_
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -24,6 +36,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,6 +44,7 @@
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
 #include "proto/control.pb.h"
+#include "control/guard.h"
 #include "control/state_dir.h"
 #include "control/version_log.h"
 #include "server/config/config_target.h"
@@ -46,6 +60,7 @@ inline constexpr char kSourceRollback[] = "rollback";  // Rollback (set by Confi
 inline constexpr char kSourceBoot[] = "boot";          // --config at start-up
 inline constexpr char kSourceFile[] = "file";          // a --watch-config reload
 inline constexpr char kSourceRestore[] = "restore";    // an older saved version restored at boot
+inline constexpr char kSourceGuard[] = "guard";        // a guarded apply reverted by its guard
 
 struct ApplyOptions {
   std::optional<uint64_t> expected_version;  // compare-and-swap when set
@@ -53,12 +68,17 @@ struct ApplyOptions {
   std::string description;
   std::string source;  // kept in history: one of the kSource* values
   std::string peer;    // kept in history: the client's address for API calls ("" otherwise)
+  // Watch the new version and revert it by itself (control/guard.h); ignored for a dry run, a
+  // no-op apply and the very first version (nothing to revert to).
+  std::optional<GuardSettings> guard;
 };
 
 struct ApplyResult {
   uint64_t version = 0;  // the new version; the live one when nothing changed
   bool changed = false;
   std::string content_hash;
+  // PENDING (with the settings) when a guard watches the new version; else outcome NONE.
+  v1::GuardVerdict guard;
   // Where the time went (server side): validate + compile, write the version file, publish.
   absl::Duration compile, persist, publish, total;
 };
@@ -83,9 +103,23 @@ class ConfigStore {
     // How long an apply waits for every worker to confirm the new snapshot.
     absl::Duration publish_timeout = absl::Seconds(10);
     std::function<absl::Time()> now = [] { return absl::Now(); };
+    // The steady clock in ms since its epoch: the clock of the data plane's traffic buckets.
+    std::function<int64_t()> steady_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+    // How often the guard thread looks at a pending guard's traffic. Zero: no thread (tests call
+    // GuardTick themselves).
+    absl::Duration guard_tick = absl::Milliseconds(200);
+  };
+  // Verdicts so far (guard_*_total in /stats and GetStats) and whether a guard is pending.
+  struct GuardCounters {
+    uint64_t kept = 0, reverted = 0, superseded = 0, pending = 0;
   };
 
   ConfigStore(ConfigTarget* target, Options options);
+  ~ConfigStore();
   ConfigStore(const ConfigStore&) = delete;
   ConfigStore& operator=(const ConfigStore&) = delete;
 
@@ -120,7 +154,20 @@ class ConfigStore {
   // Newest first; `limit` 0 means all that are kept.
   std::vector<v1::VersionInfo> History(size_t limit) const;
 
-  // `listener` is called with every new live version. Returns an id for Unsubscribe.
+  // Looks at the pending guard once (the guard thread calls it every Options::guard_tick):
+  // collects the traffic, decides, and reverts or records the verdict. Returns the verdict when
+  // one was decided by this call (outcome NONE otherwise).
+  v1::GuardVerdict GuardTick();
+  // Stops the guard thread (a pending guard stays PENDING; main calls it before the workers
+  // stop). Idempotent; the destructor calls it.
+  void StopGuard();
+  GuardCounters guard_counters() const;
+  // Adds guard_kept_total, guard_reverted_total, guard_superseded_total and guard_pending to
+  // `stats->server`.
+  void AddGuardStats(StatsSnapshot* stats) const;
+
+  // `listener` is called with every new live version, and once more with a guarded version's
+  // info when its verdict is decided. Returns an id for Unsubscribe.
   int Subscribe(std::function<void(const v1::VersionInfo&)> listener);
   void Unsubscribe(int id);
 
@@ -131,6 +178,16 @@ class ConfigStore {
   void Commit(const v1::VersionInfo& info, std::shared_ptr<const config::v1::Config> config,
               std::string bytes);
   void Notify(const v1::VersionInfo& info);
+  // Guards (config_store_guard.cc). Under apply_mu_: start watching `info` (just applied), end
+  // the pending guard because `version` superseded it, record a verdict for `version`.
+  void StartGuard(const v1::VersionInfo& info, const GuardSettings& settings,
+                  uint64_t previous_version,
+                  std::shared_ptr<const config::v1::Config> previous_config);
+  void SupersedeGuard(uint64_t version);
+  void RecordVerdict(const PendingGuard& guard, const v1::GuardVerdict& verdict);
+  // Restore: a version saved while its guard was pending gets a SUPERSEDED verdict.
+  void EndInterruptedGuard(v1::VersionInfo* info);
+  void GuardLoop();
 
   ConfigTarget* const target_;
   const Options options_;
@@ -147,6 +204,15 @@ class ConfigStore {
   std::mutex listeners_mu_;
   int next_listener_id_ = 1;
   std::map<int, std::function<void(const v1::VersionInfo&)>> listeners_;
+
+  // The pending guard. Changed under apply_mu_ and guard_mu_; the guard thread reads it under
+  // guard_mu_ only (so collecting traffic never holds up an apply).
+  mutable std::mutex guard_mu_;
+  std::optional<PendingGuard> pending_guard_;
+  GuardCounters guard_counters_;
+  bool guard_stop_ = false;
+  std::condition_variable guard_cv_;
+  std::thread guard_thread_;  // last: started in the constructor, stopped by StopGuard
 };
 
 }  // namespace rwproxy::control

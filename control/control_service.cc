@@ -219,8 +219,14 @@ absl::Status ControlService::Mutate(std::string_view method, grpc::CallbackServe
     response->set_version(result->version);
     response->set_changed(result->changed);
     response->set_content_hash(result->content_hash);
+    if (result->guard.outcome() != v1::GuardVerdict::NONE) {
+      *response->mutable_guard() = result->guard;
+    }
     absl::StrAppend(&line, result->changed ? "version " : "no change, live version ",
                     result->version, ", hash ", result->content_hash);
+    if (result->guard.outcome() == v1::GuardVerdict::PENDING) {
+      absl::StrAppend(&line, ", guard ", result->guard.duration());
+    }
   }
   absl::StrAppend(&line, ", description ", Quoted(description));
   (options_.log ? options_.log : LogToFacade)(line);
@@ -233,6 +239,9 @@ grpc::ServerUnaryReactor* ControlService::Apply(grpc::CallbackServerContext* con
   return RunBlocking("Apply", context, [this, context, request, response] {
     ApplyOptions options = OptionsOf(request->has_expected_version(), request->expected_version(),
                                      request->dry_run(), request->description(), *context);
+    auto guard = ParseGuard(request->guard());  // checked for a dry run too
+    if (!guard.ok()) return guard.status();
+    options.guard = *guard;
     if (options.dry_run) {  // changes nothing: not logged
       auto result = store_->Apply(request->config(), options);
       if (result.ok()) {

@@ -168,6 +168,21 @@ absl::Status StateDir::Write(const v1::VersionInfo& info, std::string_view confi
   return WriteFileAtomically(FileOf(info.version()), file);
 }
 
+absl::Status StateDir::UpdateInfo(const v1::VersionInfo& info) {
+  auto text = ReadWholeFile(FileOf(info.version()));
+  if (!text.ok()) return text.status();
+  v1::VersionInfo stored_info;
+  std::string_view config;
+  if (auto status = SplitStored(*text, &stored_info, &config); !status.ok()) {
+    return absl::DataLossError(absl::StrCat(FileOf(info.version()), ": ", status.message()));
+  }
+  if (stored_info.content_hash() != info.content_hash()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(FileOf(info.version()), " holds other content"));
+  }
+  return Write(info, config);
+}
+
 absl::Status StateDir::Read(uint64_t version, config::v1::Config* config,
                             std::string* bytes) const {
   auto text = ReadWholeFile(FileOf(version));

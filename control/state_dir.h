@@ -1,5 +1,6 @@
-// Persistence of the version log under --state-dir: one file per version, written once and never
-// rewritten, so an apply writes only what changed (its own config), never the whole history.
+// Persistence of the version log under --state-dir: one file per version, written once, so an
+// apply writes only what changed (its own config), never the whole history. The only rewrite is
+// UpdateInfo (a guarded version's verdict), atomic like every write.
 //
 //   <state-dir>/version-<N>.pb                 state.v1.StoredVersion (info + config), binary
 //   <state-dir>/version-<N>.pb.corrupt-<time>  a file that could not be parsed, set aside
@@ -49,6 +50,10 @@ class StateDir {
 
   // Writes version `info` with `config_bytes` (the config's deterministic serialization).
   absl::Status Write(const v1::VersionInfo& info, std::string_view config_bytes);
+
+  // Atomically rewrites version info.version()'s file with `info` and the config it holds (a
+  // guard's verdict). NOT_FOUND when there is no such file; DATA_LOSS when it cannot be parsed.
+  absl::Status UpdateInfo(const v1::VersionInfo& info);
 
   // The config of `version` and its serialization. DATA_LOSS when the file cannot be parsed or
   // its content does not match its hash; NOT_FOUND when it does not exist.

@@ -53,6 +53,15 @@ std::vector<uint64_t> VersionLog::Trim() {
   return dropped;
 }
 
+bool VersionLog::UpdateInfo(const v1::VersionInfo& info) {
+  for (Entry& entry : entries_) {
+    if (entry.info.version() != info.version()) continue;
+    entry.info = info;
+    return true;
+  }
+  return false;
+}
+
 const VersionLog::Entry* VersionLog::Find(uint64_t version) const {
   for (const Entry& entry : entries_) {
     if (entry.info.version() == version) return &entry;

@@ -61,6 +61,9 @@ class VersionLog {
   // oldest entries beyond the limits. Returns the versions dropped.
   std::vector<uint64_t> Append(Entry entry);
 
+  // Replaces the info of kept version `version` (a guard's verdict); false when it is not kept.
+  bool UpdateInfo(const v1::VersionInfo& info);
+
   // The entry of `version`, or null when it is not kept.
   const Entry* Find(uint64_t version) const;
   // Newest first; `limit` 0 means every kept version.

@@ -1,5 +1,6 @@
 #include "control/watch_hub.h"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <utility>
@@ -19,8 +20,11 @@ class WatchHub::Stream : public grpc::ServerWriteReactor<v1::VersionEvent> {
 
   void Push(const v1::VersionInfo& info) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (finish_.has_value() || info.version() <= last_version_) return;
-    last_version_ = info.version();
+    // A guard's verdict comes as a second event for its version (possibly after newer ones).
+    const bool verdict = info.guard().outcome() != v1::GuardVerdict::NONE &&
+                         info.guard().outcome() != v1::GuardVerdict::PENDING;
+    if (finish_.has_value() || (info.version() <= last_version_ && !verdict)) return;
+    last_version_ = std::max(last_version_, info.version());
     if (queue_.size() >= kMaxQueued) {
       queue_.clear();
       finish_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,

@@ -1,5 +1,6 @@
 // The Watch streams of the control service: each stream first gets the live version, then every
-// new one (ConfigStore notifications), in order and without duplicates. A stream ends when the
+// new one (ConfigStore notifications), in order and without duplicates; and a guarded version's
+// verdict (KEPT, REVERTED, SUPERSEDED) as one more event for that version when it is decided. A stream ends when the
 // client cancels it, when it falls too far behind (RESOURCE_EXHAUSTED), or at Shutdown(), so an
 // open Watch never holds up server shutdown. At most `max_streams` are open at once: a Watch
 // beyond that ends at once with RESOURCE_EXHAUSTED naming the limit.

@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
   const rwproxy::control::BootFile boot_file = rwproxy::control::ReadBootFile(flags.config);
   if (!rwproxy::control::LoadFirstConfig(&store, boot_file)) return 1;
   std::atomic<uint64_t> file_errors{0};
+  // Guard verdicts (guard_*_total) are proxy-wide: in /stats and GetStats with the workers'
+  // counters.
+  server.AddStatsSource([&store](rwproxy::StatsSnapshot* stats) { store.AddGuardStats(stats); });
   rwproxy::AdminServer admin(
       {.ready = [&server] {
          return !server.draining() && server.current() != nullptr && server.Lagging().empty();
@@ -169,6 +172,7 @@ int main(int argc, char** argv) {
   rwproxy::log::Info("main", "stopping (" + why + ")");
   if (watcher) watcher->Stop();
   control.Shutdown();  // before the workers stop: a running Apply waits for them
+  store.StopGuard();   // likewise a guard's revert; a pending guard ends with the process
   admin.Stop();
   server.Stop();
   rwproxy::log::Info("main", "stopped");

@@ -1,6 +1,6 @@
 // What the control plane needs from the data plane, without knowing its threads: publish a
 // snapshot (returns once every worker serves it, or reports the workers that did not within a
-// deadline), read the live snapshot, collect counters.
+// deadline), read the live snapshot, collect counters and the per-version traffic.
 // Implemented by Server (server/runtime); used by control/ (DESIGN.md: control -> server/config).
 //
 // Ownership: the implementation is owned by main. Thread-safety: any thread except a worker.
@@ -14,6 +14,7 @@
 
 #include "server/config/snapshot.h"
 #include "server/stats/counters.h"
+#include "server/stats/traffic.h"
 #include "server/upstream/cluster_status.h"
 
 namespace rwproxy {
@@ -30,6 +31,10 @@ class ConfigTarget {
   virtual StatsSnapshot CollectStats() = 0;
   // Every cluster and endpoint with its health and connections (for GetClusters).
   virtual std::vector<ClusterStatus> Clusters() = 0;
+  // Requests and errors per config version and second, summed over workers (for guarded
+  // applies, control/guard.h). Waits up to 2 s; a worker that does not answer is left out and
+  // counted in workers_unresponsive.
+  virtual VersionTraffic Traffic() = 0;
 };
 
 }  // namespace rwproxy

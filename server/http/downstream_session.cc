@@ -65,6 +65,28 @@ class AccessLogScope {
   AccessRecord& record_;
 };
 
+// Counts the request on its config version's traffic (server/stats/traffic.h) when it ends
+// (the destructor runs when ServeOne returns, whichever way), once the version is known (phase
+// 3). The bucket second is the batch time (Poller::Now): no clock read, no allocation.
+class TrafficScope {
+ public:
+  explicit TrafficScope(WorkerContext& ctx) : ctx_(ctx) {}
+  ~TrafficScope() {
+    if (version == 0 || ctx_.stopping) return;
+    const int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                               ctx_.poller->Now().time_since_epoch()).count();
+    ctx_.traffic.Count(version, second, ClassifyResponse(status, local, no_route), route);
+  }
+  uint64_t version = 0;  // 0: not counted (the request ended before routing)
+  int status = 0;
+  bool local = false;
+  bool no_route = false;
+  int route = -1;
+
+ private:
+  WorkerContext& ctx_;
+};
+
 // x-request-id: the client's first one when valid and not dropped as hop-by-hop (it is
 // forwarded as is), else a generated one (*generated_out: sent upstream as X-Request-Id);
 // invalid ones and duplicates are dropped. The ID is copied into *id: the client buffer moves on
@@ -233,10 +255,13 @@ Task<bool> DownstreamSession::ServeOne() {
   const size_t whole = WholeRequest(head, framing, buffer_.size());
   const bool keep = framing.keep_alive && !ctx_.draining && whole > 0;
   // A local reply: built before the request's bytes are consumed (it may quote them).
+  TrafficScope traffic(ctx_);
   auto local = [&](int status, std::string_view body, std::string_view location) {
     BuildLocalReply(status, body, location, framing.head_method, keep, minor, &reply_text,
                     request_id);
     record.status = status;
+    traffic.status = status;
+    traffic.local = true;
     record.response_bytes = reply_text.size();
     if (keep) buffer_.Consume(whole);
     return SendReply(reply_text, keep);
@@ -245,6 +270,7 @@ Task<bool> DownstreamSession::ServeOne() {
 
   // Phase 3: Normalize.
   std::shared_ptr<const Snapshot> snapshot = ctx_.snapshot;  // the config this request runs on
+  traffic.version = snapshot->version;
   std::string_view path = framing.path;
   std::string normalized;
   const char* why = "";
@@ -267,11 +293,13 @@ Task<bool> DownstreamSession::ServeOne() {
   if (!decision.route) {
     ++ctx_.server.no_route;
     record.flags |= kFlagNoRoute;
+    traffic.no_route = true;
     co_return co_await local(404, absl::StrCat("no route matched ", Sv(framing.method), " ",
                                                Sv(path), "\n"), {});
   }
   const CompiledRoute& route = *decision.route;
   ctx_.routes.Count(snapshot, route);
+  traffic.route = static_cast<int>(route.index);
   if (ctx_.access_log) {
     record.route.assign(route.name);
     if (route.action == CompiledRoute::Action::kCluster) record.upstream_path.assign(decision.target);
@@ -289,7 +317,10 @@ Task<bool> DownstreamSession::ServeOne() {
   }
   // Phases 5-10.
   ClientSide client{socket_, buffer_, deadline_, head, framing, address_, *state};
+  state->response.status = 0;  // the exchange parses the upstream's answer here
   ExchangeOutcome outcome = co_await ProxyToCluster(client, ctx_, *snapshot, decision);
+  traffic.status = outcome.local_status ? outcome.local_status : state->response.status;
+  traffic.local = outcome.local_status != 0;
   if (outcome.local_status) {
     const bool kept = outcome.request_consumed && framing.keep_alive && !ctx_.draining;
     BuildLocalReply(outcome.local_status, outcome.local_reason + "\n", {}, framing.head_method,

@@ -16,6 +16,7 @@
 #include "server/http/event_socket.h"
 #include "server/http/request_state.h"
 #include "server/stats/counters.h"
+#include "server/stats/traffic.h"
 #include "server/upstream/cluster_manager.h"
 
 namespace rwproxy {
@@ -63,6 +64,7 @@ struct WorkerContext {
   AccessLogBuffer* access_log = nullptr;  // null: access log off
   RequestIdGenerator* request_ids = nullptr;
   RouteCounts routes;
+  TrafficCounter traffic;  // per config version, for guarded applies
   absl::flat_hash_set<DownstreamSession*> sessions;  // open client connections
 };
 

@@ -58,6 +58,7 @@ struct Rendezvous {
   std::condition_variable cv;
   size_t done = 0;
   StatsSnapshot stats;
+  VersionTraffic traffic;
 };
 
 }  // namespace
@@ -140,6 +141,7 @@ StatsSnapshot Server::CollectStats() {
   lock.unlock();
   monitor_->Collect(&total);
   if (access_log_) total.server["access_log_dropped"] = access_log_->dropped();
+  for (const auto& source : stats_sources_) source(&total);
   // Gauges that are proxy-wide, not per worker.
   if (auto snapshot = current()) {
     for (const ClusterInfo& cluster : snapshot->clusters) {
@@ -148,6 +150,27 @@ StatsSnapshot Server::CollectStats() {
           shared->requests.load(std::memory_order_relaxed) >= cluster.breakers.max_requests;
     }
   }
+  return total;
+}
+
+void Server::AddStatsSource(std::function<void(StatsSnapshot*)> source) {
+  stats_sources_.push_back(std::move(source));
+}
+
+VersionTraffic Server::Traffic() {
+  auto wait = std::make_shared<Rendezvous>();
+  for (auto& worker : workers_) {
+    worker->CollectTraffic([wait](VersionTraffic traffic) {
+      std::lock_guard<std::mutex> lock(wait->mu);
+      wait->traffic.Merge(traffic);
+      ++wait->done;
+      wait->cv.notify_one();
+    });
+  }
+  std::unique_lock<std::mutex> lock(wait->mu);
+  wait->cv.wait_for(lock, std::chrono::seconds(2), [&] { return wait->done == workers_.size(); });
+  VersionTraffic total = wait->traffic;
+  total.workers_unresponsive = workers_.size() - wait->done;
   return total;
 }
 

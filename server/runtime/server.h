@@ -2,9 +2,9 @@
 // process-wide endpoint registry, and the publisher that hands a new snapshot to every worker.
 //
 // Ownership: created by main (the composition root), lives for the process.
-// Thread-safety: Publish, CollectStats, current and BeginDrain may be called from any thread but
-// never from a worker thread (they wait for the workers, each with a deadline: a worker that does
-// not answer is reported, never waited for forever).
+// Thread-safety: Publish, CollectStats, Traffic, current and BeginDrain may be called from any
+// thread but never from a worker thread (they wait for the workers, each with a deadline: a
+// worker that does not answer is reported, never waited for forever).
 #ifndef RWPROXY_SERVER_RUNTIME_SERVER_H_
 #define RWPROXY_SERVER_RUNTIME_SERVER_H_
 
@@ -47,6 +47,10 @@ class Server : public ConfigTarget {
   // left out and counted in server.workers_unresponsive.
   StatsSnapshot CollectStats() override;
   std::vector<ClusterStatus> Clusters() override;
+  VersionTraffic Traffic() override;
+  // Before Start(): `source` adds proxy-wide counters to every CollectStats (e.g. the control
+  // plane's guard verdicts); it runs on the collecting thread and must not call CollectStats.
+  void AddStatsSource(std::function<void(StatsSnapshot*)> source);
   std::shared_ptr<const Snapshot> current() const override;
   void BeginDrain();
   void Stop();
@@ -66,6 +70,7 @@ class Server : public ConfigTarget {
   std::unique_ptr<std::atomic<uint64_t>[]> confirmed_;
   bool started_ = false;
   AccessLog* access_log_ = nullptr;
+  std::vector<std::function<void(StatsSnapshot*)>> stats_sources_;  // set before Start()
   std::atomic<bool> draining_{false};
 };
 

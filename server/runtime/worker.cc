@@ -174,6 +174,7 @@ void Worker::Apply(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<con
   asio::post(io_, [this, snapshot = std::move(snapshot), hosts = std::move(hosts),
                    done = std::move(done)]() mutable {
     clusters_.Apply(snapshot, std::move(hosts));
+    ctx_.traffic.Begin(snapshot->version, snapshot->routes.size());
     ctx_.snapshot = std::move(snapshot);
     done();
   });
@@ -183,6 +184,7 @@ void Worker::Apply(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<con
 void Worker::ApplyNow(std::shared_ptr<const Snapshot> snapshot,
                       std::shared_ptr<const HostMap> hosts) {
   clusters_.Apply(snapshot, std::move(hosts));
+  ctx_.traffic.Begin(snapshot->version, snapshot->routes.size());
   ctx_.snapshot = std::move(snapshot);
 }
 
@@ -205,6 +207,20 @@ void Worker::Collect(std::function<void(StatsSnapshot)> done) {
     stats.Add(ctx_.server);
     if (ctx_.snapshot) stats.config_version = ctx_.snapshot->version;
     done(std::move(stats));
+  });
+  poller_.Wake();
+}
+
+void Worker::CollectTraffic(std::function<void(VersionTraffic)> done) {
+  asio::post(io_, [this, done = std::move(done)] {
+    VersionTraffic traffic;
+    const Snapshot* snapshot = ctx_.snapshot.get();
+    ctx_.traffic.Collect(&traffic, [snapshot](size_t route) {
+      return snapshot != nullptr && route < snapshot->routes.size()
+                 ? snapshot->routes.at(route).name
+                 : std::string();
+    });
+    done(std::move(traffic));
   });
   poller_.Wake();
 }

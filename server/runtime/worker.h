@@ -44,6 +44,9 @@ class Worker {
   void Post(std::function<void()> task);
   // Collects counters on the worker thread and hands them to done there.
   void Collect(std::function<void(StatsSnapshot)> done);
+  // Collects the per-version traffic (server/stats/traffic.h) on the worker thread and hands it
+  // to done there.
+  void CollectTraffic(std::function<void(VersionTraffic)> done);
   // Stop accepting; sessions answer with Connection: close and idle ones end.
   void BeginDrain();
   void Stop();

@@ -26,7 +26,83 @@ FakeControlPlane::~FakeControlPlane() {
     shutting_down_ = true;
   }
   changed_.notify_all();
+  for (auto& thread : deciders_) thread.join();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+bool FakeControlPlane::DecideGuard(v1::GuardVerdict verdict) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (guard_pending_ == 0) return false;
+    DecideLocked(std::move(verdict));
+  }
+  changed_.notify_all();
+  return true;
+}
+
+void FakeControlPlane::DecideLocked(v1::GuardVerdict verdict) {
+  const uint64_t guarded = guard_pending_;
+  guard_pending_ = 0;
+  size_t at = 0;
+  while (history_[at].info.version() != guarded) ++at;
+  v1::GuardVerdict full = history_[at].info.guard();  // PENDING with the parameters
+  const v1::GuardVerdict::Outcome outcome = verdict.outcome();
+  verdict.set_duration(full.duration());
+  verdict.set_max_error_ratio(full.max_error_ratio());
+  verdict.set_min_requests(full.min_requests());
+  verdict.set_elapsed_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - guard_started_)
+                             .count());
+  verdict.set_outcome(outcome);
+  if (outcome == v1::GuardVerdict::REVERTED) {
+    verdict.set_restored_version(history_[at - 1].info.version());
+    const auto config = history_[at - 1].config;
+    AddVersion(config, absl::StrCat("guard: reverted version ", guarded), "guard", "");
+    verdict.set_revert_version(version_);
+  }
+  for (Entry& entry : history_) {
+    if (entry.info.version() == guarded) {
+      *entry.info.mutable_guard() = verdict;
+      events_.push_back(entry.info);
+    }
+  }
+}
+
+uint64_t FakeControlPlane::guard_pending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return guard_pending_;
+}
+
+void FakeControlPlane::set_auto_verdict(std::optional<v1::GuardVerdict> verdict,
+                                        std::chrono::milliseconds delay) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto_verdict_ = std::move(verdict);
+  auto_delay_ = delay;
+}
+
+void FakeControlPlane::set_guard_supported(bool supported) {
+  std::lock_guard<std::mutex> lock(mu_);
+  guard_supported_ = supported;
+}
+
+void FakeControlPlane::set_watch_broken(bool broken) {
+  std::lock_guard<std::mutex> lock(mu_);
+  watch_broken_ = broken;
+}
+
+std::vector<v1::ApplyRequest> FakeControlPlane::applies() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return applies_;
+}
+
+std::vector<v1::RollbackRequest> FakeControlPlane::rollbacks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rollbacks_;
+}
+
+int FakeControlPlane::list_versions_calls() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return list_versions_calls_;
 }
 
 void FakeControlPlane::set_token(const std::string& token) {
@@ -64,6 +140,7 @@ void FakeControlPlane::AddVersion(const rwproxy::config::v1::Config& config,
   entry.info.set_source(source);
   entry.info.set_peer(peer);
   config_ = config;
+  events_.push_back(entry.info);
 }
 
 std::string FakeControlPlane::HashOf(uint64_t version) {
@@ -133,6 +210,7 @@ grpc::Status FakeControlPlane::Apply(grpc::ServerContext* context, const v1::App
                                      v1::ApplyResponse* response) {
   std::unique_lock<std::mutex> lock(mu_);
   if (auto status = CheckToken(context); !status.ok()) return status;
+  applies_.push_back(*request);
   if (reject_ != Reject::kNone) return Rejection(context);
   if (request->has_expected_version() && request->expected_version() != version_) {
     return grpc::Status(
@@ -144,7 +222,40 @@ grpc::Status FakeControlPlane::Apply(grpc::ServerContext* context, const v1::App
   response->set_version(same ? version_ : version_ + 1);
   response->set_content_hash(HashOf(response->version()));
   if (same || request->dry_run()) return grpc::Status::OK;
+  if (guard_pending_ != 0) {
+    v1::GuardVerdict superseded;
+    superseded.set_outcome(v1::GuardVerdict::SUPERSEDED);
+    DecideLocked(superseded);
+  }
   AddVersion(request->config(), request->description(), "api", context->peer());
+  if (guard_supported_ && !request->guard().duration().empty()) {
+    v1::GuardVerdict pending;
+    pending.set_outcome(v1::GuardVerdict::PENDING);
+    pending.set_duration(request->guard().duration());
+    pending.set_max_error_ratio(request->guard().has_max_error_ratio()
+                                    ? request->guard().max_error_ratio()
+                                    : 0.01);
+    pending.set_min_requests(
+        request->guard().has_min_requests() ? request->guard().min_requests() : 100);
+    *history_.back().info.mutable_guard() = pending;
+    events_.back() = history_.back().info;
+    *response->mutable_guard() = pending;
+    guard_pending_ = version_;
+    guard_started_ = std::chrono::steady_clock::now();
+    if (auto_verdict_ && auto_delay_.count() == 0) {
+      DecideLocked(*auto_verdict_);  // before the response: only an open Watch sees it
+    } else if (auto_verdict_) {
+      deciders_.emplace_back([this, verdict = *auto_verdict_, version = version_,
+                              at = guard_started_ + auto_delay_] {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait_until(lock, at, [&] { return shutting_down_; });
+        if (shutting_down_ || guard_pending_ != version) return;
+        DecideLocked(verdict);
+        lock.unlock();
+        changed_.notify_all();
+      });
+    }
+  }
   lock.unlock();
   changed_.notify_all();
   return grpc::Status::OK;
@@ -178,20 +289,22 @@ grpc::Status FakeControlPlane::Watch(grpc::ServerContext* context, const v1::Wat
                                      grpc::ServerWriter<v1::VersionEvent>* writer) {
   std::unique_lock<std::mutex> lock(mu_);
   if (auto status = CheckToken(context); !status.ok()) return status;
-  uint64_t sent = 0;
-  while (!shutting_down_ && !context->IsCancelled()) {
-    if (version_ != sent) {
-      sent = version_;
-      v1::VersionEvent event;
-      event.mutable_version()->set_version(sent);
-      *event.mutable_version() = history_.back().info;
-      lock.unlock();
-      bool ok = writer->Write(event);
-      lock.lock();
-      if (!ok) break;
-    }
+  if (watch_broken_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "watch broken (test)");
+  // The live version first, then every event after it.
+  v1::VersionEvent event;
+  *event.mutable_version() = history_.back().info;
+  size_t next = events_.size();
+  for (;;) {
+    lock.unlock();
+    bool ok = writer->Write(event);
+    lock.lock();
+    if (!ok) break;
     // Wakes on a change; the timeout only bounds how late a cancellation is noticed.
-    changed_.wait_for(lock, std::chrono::milliseconds(50));
+    while (next == events_.size() && !shutting_down_ && !context->IsCancelled()) {
+      changed_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    if (next == events_.size()) break;
+    *event.mutable_version() = events_[next++];
   }
   return grpc::Status::OK;
 }
@@ -245,6 +358,7 @@ grpc::Status FakeControlPlane::Rollback(grpc::ServerContext* context,
                                         v1::ApplyResponse* response) {
   std::unique_lock<std::mutex> lock(mu_);
   if (auto status = CheckToken(context); !status.ok()) return status;
+  rollbacks_.push_back(*request);
   if (request->has_expected_version() && request->expected_version() != version_) {
     return grpc::Status(
         grpc::StatusCode::FAILED_PRECONDITION,
@@ -264,6 +378,11 @@ grpc::Status FakeControlPlane::Rollback(grpc::ServerContext* context,
     response->set_content_hash(HashOf(version_));
     return grpc::Status::OK;
   }
+  if (guard_pending_ != 0) {
+    v1::GuardVerdict superseded;
+    superseded.set_outcome(v1::GuardVerdict::SUPERSEDED);
+    DecideLocked(superseded);
+  }
   AddVersion(config,
              request->description().empty()
                  ? absl::StrCat("rollback to version ", request->version())
@@ -282,6 +401,7 @@ grpc::Status FakeControlPlane::ListVersions(grpc::ServerContext* context,
                                             v1::ListVersionsResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto status = CheckToken(context); !status.ok()) return status;
+  ++list_versions_calls_;
   for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
     if (request->limit() != 0 && response->versions_size() >= static_cast<int>(request->limit())) {
       break;

@@ -12,10 +12,13 @@
 #ifndef RWPROXY_TESTS_CLI_FAKE_CONTROL_PLANE_H_
 #define RWPROXY_TESTS_CLI_FAKE_CONTROL_PLANE_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
@@ -51,6 +54,24 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   // The content_hash of version `version`.
   static std::string HashOf(uint64_t version);
 
+  // Decides the pending guard: `verdict` supplies the outcome and counts; the fake fills in the
+  // guard's parameters, elapsed_ms and, for REVERTED, restored/revert_version. False when no
+  // guard is pending.
+  bool DecideGuard(rwproxy::control::v1::GuardVerdict verdict);
+  // The version whose guard is pending (0: none).
+  uint64_t guard_pending();
+  // Every later guard is decided with `verdict` `delay` after its apply (nullopt: by DecideGuard
+  // only, the default). A delay of 0 decides inside Apply, before the response is sent.
+  void set_auto_verdict(std::optional<rwproxy::control::v1::GuardVerdict> verdict,
+                        std::chrono::milliseconds delay);
+  // false: ignore guards, like a server that predates them (ApplyResponse.guard NONE).
+  void set_guard_supported(bool supported);
+  // true: Watch fails at once with UNAVAILABLE (rwctl must poll ListVersions).
+  void set_watch_broken(bool broken);
+  std::vector<rwproxy::control::v1::ApplyRequest> applies();  // every Apply received, in order
+  std::vector<rwproxy::control::v1::RollbackRequest> rollbacks();  // every Rollback received
+  int list_versions_calls();
+
   grpc::Status Apply(grpc::ServerContext* context,
                      const rwproxy::control::v1::ApplyRequest* request,
                      rwproxy::control::v1::ApplyResponse* response) override;
@@ -85,6 +106,8 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
  private:
   grpc::Status CheckToken(grpc::ServerContext* context);
   grpc::Status Rejection(grpc::ServerContext* context);
+  // Decides the pending guard (mu_ held).
+  void DecideLocked(rwproxy::control::v1::GuardVerdict verdict);
   // Appends a version (mu_ held).
   void AddVersion(const rwproxy::config::v1::Config& config, const std::string& description,
                   const std::string& source, const std::string& peer);
@@ -110,6 +133,19 @@ class FakeControlPlane final : public rwproxy::control::v1::ControlPlane::Servic
   bool server_info_ = true;
   grpc::Status read_error_;
   bool shutting_down_ = false;
+
+  // Guards. events_: every VersionInfo a Watch stream sends after its first event, in order.
+  std::vector<rwproxy::control::v1::VersionInfo> events_;
+  uint64_t guard_pending_ = 0;
+  std::chrono::steady_clock::time_point guard_started_;
+  std::optional<rwproxy::control::v1::GuardVerdict> auto_verdict_;
+  std::chrono::milliseconds auto_delay_{0};
+  std::vector<std::thread> deciders_;  // joined in the destructor
+  bool guard_supported_ = true;
+  bool watch_broken_ = false;
+  std::vector<rwproxy::control::v1::ApplyRequest> applies_;
+  std::vector<rwproxy::control::v1::RollbackRequest> rollbacks_;
+  int list_versions_calls_ = 0;
 
   std::string address_;
   std::unique_ptr<grpc::Server> server_;

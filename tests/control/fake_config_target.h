@@ -1,5 +1,5 @@
 // A ConfigTarget for control-plane tests: records every published snapshot and returns canned
-// stats, without any worker threads.
+// stats and per-version traffic (set_traffic, AddTraffic), without any worker threads.
 //
 // Ownership: owned by the test. Thread-safety: any thread (one mutex).
 #ifndef RWPROXY_TESTS_CONTROL_FAKE_CONFIG_TARGET_H_
@@ -46,6 +46,33 @@ class FakeConfigTarget : public ConfigTarget {
     clusters_ = std::move(clusters);
   }
 
+  VersionTraffic Traffic() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++traffic_calls_;
+    return traffic_;
+  }
+  void set_traffic(VersionTraffic traffic) {
+    std::lock_guard<std::mutex> lock(mu_);
+    traffic_ = std::move(traffic);
+  }
+  // Adds `requests` requests (of which `errors` errors of `kind`, on `route` when not empty) to
+  // `version` in steady second `second`.
+  void AddTraffic(uint64_t version, int64_t second, uint64_t requests, uint64_t errors,
+                  ErrorKind kind = ErrorKind::kUpstream5xx, const std::string& route = "") {
+    std::lock_guard<std::mutex> lock(mu_);
+    VersionTrafficEntry& entry = traffic_.versions[version];
+    entry.total.requests += requests;
+    entry.total.errors += errors;
+    entry.seconds[second].requests += requests;
+    entry.seconds[second].errors += errors;
+    entry.errors_by_kind[static_cast<size_t>(kind)] += errors;
+    if (!route.empty() && errors > 0) entry.route_errors[route] += errors;
+  }
+  int traffic_calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return traffic_calls_;
+  }
+
   void set_stats(StatsSnapshot stats) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_ = std::move(stats);
@@ -61,6 +88,8 @@ class FakeConfigTarget : public ConfigTarget {
   std::shared_ptr<const Snapshot> current_;
   std::vector<uint64_t> published_;
   StatsSnapshot stats_;
+  VersionTraffic traffic_;
+  int traffic_calls_ = 0;
   std::vector<ClusterStatus> clusters_;
   absl::Status publish_status_;
 };
