@@ -1,8 +1,8 @@
 // rwctl: the command-line client of rwproxy's control API (proto/control.proto).
 //
 // Exit codes (also printed by --help; see cli/output.h):
-//   0 ok; 1 config rejected / failed precondition / not found / other server error (diff: files
-//   differ; explain: no route matches); 2 usage; 3 server unreachable, timed out or not
+//   0 ok; 1 config rejected / failed precondition / not found / other server error / guard
+//   reverted or superseded (diff: files differ; explain: no route matches); 2 usage; 3 server unreachable, timed out or not
 //   authorized (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED); 4 diff and
 //   explain only: any other error (bad YAML, a server error), never confused with 1.
 #include <cstdlib>

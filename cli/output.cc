@@ -14,14 +14,17 @@ const char kExitCodeHelp[] =
     "Exit codes:\n"
     "  0  success (diff: no difference; explain: a route matches)\n"
     "  1  config rejected, failed precondition (stale --expect-version), not found, other server\n"
-    "     error; diff: live config differs from the file; explain: no route matches\n"
+    "     error; apply --guard: reverted or superseded; --waves: a failed rollback; diff: live\n"
+    "     config differs from the file; explain: no route matches\n"
     "  2  usage error\n"
-    "  3  server unreachable, timed out or not authorized\n"
+    "  3  server unreachable, timed out or not authorized; apply --guard: no verdict in time\n"
     "     (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED)\n"
     "  4  diff, explain: any other error (bad or unreadable YAML, an error from the server)\n"
     "Server: --server, else $RWCTL_SERVER, else 127.0.0.1:15010. Token: --token-file, else\n"
-    "$RWCTL_TOKEN. -o json prints a response in proto3 JSON (proto field names, all fields);\n"
-    "apply, rollback, version, get routes and stats --watch print objects of their own.";
+    "$RWCTL_TOKEN. Several servers (a fleet push): 1 if any was rejected or failed, else 3 if\n"
+    "any was unreachable, else 0. -o json prints a response in proto3 JSON (proto field names,\n"
+    "all fields); apply, rollback, version, get routes and stats --watch print objects of their\n"
+    "own.";
 
 int ExitCodeFor(grpc::StatusCode code) {
   switch (code) {
