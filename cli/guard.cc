@@ -62,6 +62,7 @@ bool IsDecided(const v1::GuardVerdict& verdict) {
     case v1::GuardVerdict::KEPT:
     case v1::GuardVerdict::REVERTED:
     case v1::GuardVerdict::SUPERSEDED:
+    case v1::GuardVerdict::REVERT_FAILED:
       return true;
     default:
       return false;
@@ -116,6 +117,8 @@ std::string DescribeVerdict(const v1::GuardVerdict& v) {
     case v1::GuardVerdict::SUPERSEDED:
       return absl::StrCat(head, "superseded by a newer apply after ", Seconds(v.elapsed_ms()),
                           "; this version was not judged");
+    case v1::GuardVerdict::REVERT_FAILED:
+      return absl::StrCat("guard: the revert FAILED, this version is still live: ", v.reason());
     case v1::GuardVerdict::PENDING:
       return head + "pending on the server (`rwctl history` shows the verdict)";
     default:

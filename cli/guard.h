@@ -29,7 +29,7 @@ absl::StatusOr<v1::Guard> MakeGuard(const std::string& duration, const std::stri
 // (a tenth of it, at least 10 s) for the server to decide and the event to arrive.
 absl::Duration VerdictWaitBound(const v1::Guard& guard);
 
-// True for KEPT, REVERTED and SUPERSEDED.
+// True for KEPT, REVERTED, SUPERSEDED and REVERT_FAILED.
 bool IsDecided(const v1::GuardVerdict& verdict);
 
 // A ratio as a percentage: two decimals below 1% ("0.02%"), else one ("38.0%").

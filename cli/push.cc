@@ -26,6 +26,7 @@ const char* PushStateName(PushState state) {
     case PushState::kKept: return "kept";
     case PushState::kReverted: return "reverted";
     case PushState::kSuperseded: return "superseded";
+    case PushState::kRevertFailed: return "revert_failed";
     case PushState::kNoVerdict: return "no_verdict";
     case PushState::kUnguarded: return "unguarded";
     case PushState::kRejected: return "rejected";
@@ -173,9 +174,20 @@ bool TargetPush::Check(absl::Time now) {
   absl::StrAppend(&result_.summary, "; ", DescribeVerdict(verdict_));
   result_.exit_code = VerdictExitCode(verdict_);
   result_.report_on_stdout = true;
-  Finish(verdict_.outcome() == v1::GuardVerdict::KEPT       ? PushState::kKept
-         : verdict_.outcome() == v1::GuardVerdict::REVERTED ? PushState::kReverted
-                                                            : PushState::kSuperseded);
+  switch (verdict_.outcome()) {
+    case v1::GuardVerdict::KEPT:
+      Finish(PushState::kKept);
+      break;
+    case v1::GuardVerdict::REVERTED:
+      Finish(PushState::kReverted);
+      break;
+    case v1::GuardVerdict::REVERT_FAILED:  // the bad version is still live: roll it back
+      Finish(PushState::kRevertFailed);
+      break;
+    default:
+      Finish(PushState::kSuperseded);
+      break;
+  }
   return true;
 }
 

@@ -39,6 +39,7 @@ enum class PushState {
   kKept,
   kReverted,
   kSuperseded,
+  kRevertFailed,  // the server's revert failed: the guarded version is still live
   kNoVerdict,    // no verdict within the wait bound
   kUnguarded,    // the server ignored the guard (it predates guarded applies)
   kRejected,     // INVALID_ARGUMENT

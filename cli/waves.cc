@@ -250,7 +250,8 @@ int RunWaves(const Globals& globals, const PushPlan& plan, const WaveOptions& op
   if (options.json) {
     std::vector<std::string> state_counts;
     for (PushState s : {PushState::kApplied, PushState::kUnchanged, PushState::kKept,
-                        PushState::kReverted, PushState::kSuperseded, PushState::kNoVerdict,
+                        PushState::kReverted, PushState::kSuperseded, PushState::kRevertFailed,
+                        PushState::kNoVerdict,
                         PushState::kUnguarded, PushState::kRejected, PushState::kUnreachable,
                         PushState::kFailed}) {
       state_counts.push_back(absl::StrCat("\"", PushStateName(s), "\":",

@@ -75,6 +75,7 @@ absl::StatusOr<RestoreResult> ConfigStore::Restore() {
   for (auto it = scan->versions.rbegin(); it != scan->versions.rend(); ++it) {
     const uint64_t version = it->info.version();
     absl::Status read = state_dir_->Read(version, config.get(), &bytes);
+    if (!read.ok() && !absl::IsDataLoss(read)) return read;  // unreadable now: not bad content
     if (!read.ok()) {
       result.notes.push_back(std::string(read.message()));
       continue;
@@ -90,14 +91,16 @@ absl::StatusOr<RestoreResult> ConfigStore::Restore() {
         errors.empty() ? "unknown error" : FormatViolation(errors.front()),
         errors.size() > 1 ? absl::StrCat(" (+", errors.size() - 1, " more)") : ""));
   }
-  // Every version that reads stays in the history (a rollback can still reach it).
+  // Every version that reads stays in the history (a rollback can still reach it). The files of
+  // versions beyond the bounds are deleted only once the restored version is written and live.
+  std::vector<uint64_t> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const StateDir::Stored& stored : scan->versions) {
-      state_dir_->Remove(log_.Append({stored.info, stored.bytes, nullptr}));
+      for (uint64_t v : log_.Append({stored.info, stored.bytes, nullptr})) dropped.push_back(v);
     }
   }
-  if (chosen == nullptr) return result;
+  if (chosen == nullptr) return result;  // nothing deleted: the caller applies --config
   // It keeps its number only if it is the highest the dir has seen (a damaged newer file counts).
   const bool newest = chosen->info.version() >= scan->high_water;
   v1::VersionInfo info = chosen->info;
@@ -126,6 +129,7 @@ absl::StatusOr<RestoreResult> ConfigStore::Restore() {
   } else {
     Commit(info, std::move(config), std::move(bytes));
   }
+  state_dir_->Remove(dropped);
   Notify(info);
   result.version = info.version();
   return result;
@@ -172,8 +176,13 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   const std::string hash = HashBytes(bytes);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto status = log_.CheckExpected(options.expected_version); !status.ok()) return status;
-    live_version = log_.live_version();
+    // What serves now: live_, not the log's newest entry (after a Restore that found nothing
+    // that compiles, the log holds versions while nothing is live).
+    live_version = live_.info.version();
+    if (options.expected_version.has_value() && *options.expected_version != live_version) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "expected version ", *options.expected_version, ", live is ", live_version));
+    }
     version = log_.next_version();
     unchanged = live_version != 0 && bytes == live_bytes_;
   }
@@ -203,6 +212,9 @@ absl::StatusOr<ApplyResult> ConfigStore::ApplyLocked(const config::v1::Config& c
   if (guarded) *info.mutable_guard() = PendingVerdict(*options.guard);
   if (state_dir_ != nullptr) {
     if (auto status = state_dir_->Write(info, bytes); !status.ok()) {
+      // The file may exist (e.g. renamed, then the dir fsync failed): never let a restart serve
+      // a version that was reported as not applied. New numbers never had a file before.
+      state_dir_->Remove({version});
       return absl::InternalError(
           absl::StrCat("cannot persist version ", version, "; nothing changed: ", status.message()));
     }

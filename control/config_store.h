@@ -1,6 +1,6 @@
 // The config store: applies configs as numbered versions. It composes three parts:
-//   - the version log (control/version_log.h): live version, bounded history, compare-and-swap,
-//     a high-water mark so versions never go backwards;
+//   - the version log (control/version_log.h): bounded history and a high-water mark so versions
+//     never go backwards (the store keeps what is live and checks expected versions against it);
 //   - persistence (control/state_dir.h): one durable file per version under --state-dir;
 //   - publishing: the ConfigTarget (the data plane), with a deadline.
 // An apply checks the expected version, returns at once when the content equals the live config,
@@ -115,7 +115,7 @@ class ConfigStore {
   };
   // Verdicts so far (guard_*_total in /stats and GetStats) and whether a guard is pending.
   struct GuardCounters {
-    uint64_t kept = 0, reverted = 0, superseded = 0, pending = 0;
+    uint64_t kept = 0, reverted = 0, superseded = 0, revert_failed = 0, pending = 0;
   };
 
   ConfigStore(ConfigTarget* target, Options options);

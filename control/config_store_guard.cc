@@ -18,6 +18,8 @@ const char* OutcomeName(v1::GuardVerdict::Outcome outcome) {
       return "reverted";
     case v1::GuardVerdict::SUPERSEDED:
       return "superseded";
+    case v1::GuardVerdict::REVERT_FAILED:
+      return "revert failed";
     case v1::GuardVerdict::PENDING:
       return "pending";
     default:
@@ -80,7 +82,12 @@ v1::GuardVerdict ConfigStore::GuardTick() {
   const GuardSample sample = SampleOf(*guard, traffic, now_ms, &verdict);
   const bool over =
       now_ms - guard->applied_ms >= absl::ToInt64Milliseconds(guard->settings.duration);
-  const GuardDecision decision = Decide(guard->settings, sample, over);
+  GuardDecision decision = Decide(guard->settings, sample, over);
+  // A worker that did not answer (perhaps wedged by this very version) is not in the counts: a
+  // revert on the others' traffic stands, but "kept" waits until every worker is counted.
+  if (decision == GuardDecision::kKeep && traffic.workers_unresponsive > 0) {
+    decision = GuardDecision::kWatch;
+  }
   if (decision == GuardDecision::kWatch) return {};
 
   std::lock_guard<std::mutex> apply_lock(apply_mu_);
@@ -102,16 +109,16 @@ v1::GuardVerdict ConfigStore::GuardTick() {
     uint64_t live_version = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      live_version = log_.live_version();
+      live_version = live_.info.version();
     }
     verdict.set_outcome(v1::GuardVerdict::REVERTED);
     verdict.set_restored_version(guard->previous_version);
     verdict.set_reason(text);
     if (live_version != guard->version) {  // live even when a worker was late (DEADLINE_EXCEEDED)
       verdict.set_revert_version(live_version);
-    } else {
+    } else {  // not counted as reverted: the bad version is still live (rwctl rolls it back)
+      verdict.set_outcome(v1::GuardVerdict::REVERT_FAILED);
       verdict.set_reason(absl::StrCat(text, "; the revert failed: ", result.status().message()));
-      log::Error("guard", verdict.reason());
     }
   }
   RecordVerdict(*guard, verdict);
@@ -146,13 +153,18 @@ void ConfigStore::RecordVerdict(const PendingGuard& guard, const v1::GuardVerdic
       case v1::GuardVerdict::SUPERSEDED:
         ++guard_counters_.superseded;
         break;
+      case v1::GuardVerdict::REVERT_FAILED:
+        ++guard_counters_.revert_failed;
+        break;
       default:
         break;
     }
   }
   const std::string line = absl::StrCat("version ", info.version(), " ",
                                         OutcomeName(verdict.outcome()), ": ", verdict.reason());
-  if (verdict.outcome() == v1::GuardVerdict::REVERTED) {
+  if (verdict.outcome() == v1::GuardVerdict::REVERT_FAILED) {
+    log::Error("guard", line);
+  } else if (verdict.outcome() == v1::GuardVerdict::REVERTED) {
     log::Warn("guard", line);
   } else {
     log::Info("guard", line);
@@ -210,6 +222,7 @@ void ConfigStore::AddGuardStats(StatsSnapshot* stats) const {
   stats->server["guard_kept_total"] = counters.kept;
   stats->server["guard_reverted_total"] = counters.reverted;
   stats->server["guard_superseded_total"] = counters.superseded;
+  stats->server["guard_revert_failed_total"] = counters.revert_failed;
   stats->server["guard_pending"] = counters.pending;
 }
 

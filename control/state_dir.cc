@@ -115,10 +115,12 @@ absl::StatusOr<StateDir::Scan> StateDir::Open() {
   Scan scan;
   if (auto status = MigrateStateJson(&scan.notes); !status.ok()) return status;
   std::vector<uint64_t> exact;
-  for (const auto& item : fs::directory_iterator(path_, ec)) {
-    const std::string name = item.path().filename().string();
+  fs::directory_iterator it(path_, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
     if (name.ends_with(".tmp")) {  // an interrupted write: never acknowledged
-      fs::remove(item.path(), ec);
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
       continue;
     }
     bool is_exact = false;
@@ -140,6 +142,12 @@ absl::StatusOr<StateDir::Scan> StateDir::Open() {
     if (status.ok()) {
       scan.versions.push_back({std::move(info), config.size()});
       continue;
+    }
+    // Only a file whose content is bad is set aside; one that cannot be read now (permissions,
+    // I/O) may be fine: refuse to start rather than serve an older version in its place.
+    if (!absl::IsDataLoss(status)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read ", FileOf(version), ": ", status.message()));
     }
     auto aside = SetAside(version);
     scan.notes.push_back(absl::StrCat(FileOf(version), ": ", status.message(), "; ",

@@ -13,14 +13,6 @@ VersionLog::VersionLog(Limits limits, std::function<absl::Time()> now)
 
 void VersionLog::RaiseHighWater(uint64_t version) { high_water_ = std::max(high_water_, version); }
 
-absl::Status VersionLog::CheckExpected(std::optional<uint64_t> expected) const {
-  if (expected.has_value() && *expected != live_version()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("expected version ", *expected, ", live is ", live_version()));
-  }
-  return absl::OkStatus();
-}
-
 v1::VersionInfo VersionLog::NextInfo(const std::string& content_hash,
                                      const std::string& description, const std::string& source,
                                      const std::string& peer) const {

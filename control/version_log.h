@@ -1,5 +1,5 @@
-// The version log: the live config version, the history of applied versions (bounded by count
-// and by bytes), compare-and-swap on the expected version, and the high-water mark: the highest
+// The version log: the history of applied versions (bounded by count and by bytes; the newest
+// is live once ConfigStore has published it), and the high-water mark: the highest
 // version this state has ever acknowledged, so that a new version is always above it, even after
 // a fallback that lost the history.
 //
@@ -49,9 +49,6 @@ class VersionLog {
   uint64_t high_water() const { return high_water_; }
   // Raises the high-water mark (e.g. to the highest version a state dir has seen).
   void RaiseHighWater(uint64_t version);
-
-  // FAILED_PRECONDITION when `expected` is set and is not the live version.
-  absl::Status CheckExpected(std::optional<uint64_t> expected) const;
 
   // The info of the next version (next_version(), the clock's time).
   v1::VersionInfo NextInfo(const std::string& content_hash, const std::string& description,

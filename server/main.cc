@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
   }
   absl::Duration publish_timeout;
   if (!absl::ParseDuration(flags.publish_timeout, &publish_timeout) ||
-      publish_timeout <= absl::ZeroDuration()) {
-    return Fail("--publish-timeout: '" + flags.publish_timeout + "' is not a duration such as 10s");
+      publish_timeout <= absl::ZeroDuration() || publish_timeout > absl::Hours(1)) {
+    return Fail("--publish-timeout: '" + flags.publish_timeout + "' is not a duration such as 10s (at most 1h)");
   }
   auto listen_endpoint = rwproxy::ParseAddress(flags.listen);
   if (!listen_endpoint.ok())
@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
     bound.push_back("control " + *address);
   }
   const auto snapshot = server.current();
+  if (snapshot == nullptr) return Fail("no config is live after start-up");
   rwproxy::log::Info(
       "main", absl::StrCat("rwproxy ", RWPROXY_VERSION, ": ", workers, " workers, ",
                            absl::StrJoin(bound, ", "), ", config version ", snapshot->version,

@@ -44,7 +44,7 @@ void Server::SetAccessLog(AccessLog* log) {
 }
 
 void Server::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(publish_mu_);
   for (auto& worker : workers_) worker->Start();
   started_ = true;
 }
@@ -64,7 +64,9 @@ struct Rendezvous {
 }  // namespace
 
 absl::Status Server::Publish(std::shared_ptr<const Snapshot> snapshot, absl::Duration timeout) {
-  std::lock_guard<std::mutex> publish_lock(mu_);
+  // publish_mu_, not mu_, is held while the workers are waited for: current(), Lagging() and the
+  // counters stay answerable while a worker is late.
+  std::lock_guard<std::mutex> publish_lock(publish_mu_);
   std::shared_ptr<const HostMap> hosts = monitor_->Update(snapshot);
   const uint64_t version = snapshot->version;
   if (!started_) {  // the worker threads do not run yet: apply here
@@ -72,6 +74,7 @@ absl::Status Server::Publish(std::shared_ptr<const Snapshot> snapshot, absl::Dur
       workers_[i]->ApplyNow(snapshot, hosts);
       confirmed_[i].store(version, std::memory_order_release);
     }
+    std::lock_guard<std::mutex> current_lock(mu_);
     current_ = std::move(snapshot);
     return absl::OkStatus();
   }
@@ -84,7 +87,10 @@ absl::Status Server::Publish(std::shared_ptr<const Snapshot> snapshot, absl::Dur
       wait->cv.notify_one();
     });
   }
-  current_ = std::move(snapshot);
+  {
+    std::lock_guard<std::mutex> current_lock(mu_);
+    current_ = std::move(snapshot);
+  }
   std::unique_lock<std::mutex> lock(wait->mu);
   const bool all = wait->cv.wait_for(lock, absl::ToChronoMilliseconds(timeout),
                                      [&] { return wait->done == workers_.size(); });

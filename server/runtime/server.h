@@ -64,7 +64,8 @@ class Server : public ConfigTarget {
   // a worker's shutdown may still report an outlier to it (a post to its stopped io_context).
   std::unique_ptr<EndpointMonitor> monitor_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  mutable std::mutex mu_;  // guards current_ and serialises Publish
+  std::mutex publish_mu_;  // serialises Publish and Start (held while workers are waited for)
+  mutable std::mutex mu_;  // guards current_ only (never held while waiting)
   std::shared_ptr<const Snapshot> current_;
   // The snapshot version each worker last confirmed (written on the worker thread when it swaps).
   std::unique_ptr<std::atomic<uint64_t>[]> confirmed_;

@@ -129,6 +129,13 @@ TEST(DescribeVerdictTest, OneLinePerOutcome) {
               HasSubstr("guard 30s: pending on the server"));
   EXPECT_EQ(VerdictExitCode(reverted), 1);
   EXPECT_EQ(VerdictExitCode(superseded), 1);
+  v1::GuardVerdict failed = Verdict(v1::GuardVerdict::REVERT_FAILED, 200, 100);
+  failed.set_reason("guard: version 8 reverted ...; the revert failed: cannot persist version 9");
+  EXPECT_TRUE(IsDecided(failed));
+  EXPECT_EQ(DescribeVerdict(failed),
+            "guard: the revert FAILED, this version is still live: guard: version 8 reverted ...; "
+            "the revert failed: cannot persist version 9");
+  EXPECT_EQ(VerdictExitCode(failed), 1);
   EXPECT_EQ(VerdictExitCode(Verdict(v1::GuardVerdict::KEPT, 12, 0)), 0);
 }
 

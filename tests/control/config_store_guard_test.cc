@@ -271,5 +271,44 @@ TEST_F(GuardStoreTest, TheGuardThreadDecidesWithoutTheCaller) {
   store.StopGuard();  // idempotent
 }
 
+// The revert cannot be persisted (the state dir became a file): the verdict says REVERT_FAILED,
+// not REVERTED, the bad version stays live, and it is counted apart.
+TEST_F(GuardStoreTest, ARevertThatCannotBeAppliedIsRevertFailedNotReverted) {
+  TempDir dir;
+  const std::string state = dir.File("state");
+  ConfigStore store(&target_, StoreOptions(state));
+  ASSERT_TRUE(store.Restore().ok());
+  ApplyGuarded(store, Guarded(absl::Seconds(10)));
+  std::filesystem::remove_all(state);
+  WriteAll(state, "not a directory");
+  target_.AddTraffic(1, 99, 1000, 1);
+  target_.AddTraffic(2, 100, 200, 100, ErrorKind::kUpstream5xx, "api");
+  now_ms_ = kApplyMs + 1'000;
+  v1::GuardVerdict verdict = store.GuardTick();
+  EXPECT_EQ(verdict.outcome(), v1::GuardVerdict::REVERT_FAILED);
+  EXPECT_NE(verdict.reason().find("the revert failed: cannot persist version 3"),
+            std::string::npos)
+      << verdict.reason();
+  EXPECT_EQ(store.live().info.version(), 2u);
+  EXPECT_EQ(store.guard_counters().reverted, 0u);
+  EXPECT_EQ(store.guard_counters().revert_failed, 1u);
+}
+
+// A worker that does not answer is not in the counts: the guard does not call the version kept
+// until every worker is counted.
+TEST_F(GuardStoreTest, KeptWaitsUntilEveryWorkerIsCounted) {
+  ConfigStore store(&target_, StoreOptions());
+  ApplyGuarded(store, Guarded(absl::Seconds(2), 0.01, 10));
+  target_.AddTraffic(2, 100, 500, 0);
+  VersionTraffic partial = target_.Traffic();
+  partial.workers_unresponsive = 1;
+  target_.set_traffic(partial);
+  now_ms_ = kApplyMs + 3'000;  // the window is over
+  EXPECT_EQ(store.GuardTick().outcome(), v1::GuardVerdict::NONE);
+  partial.workers_unresponsive = 0;
+  target_.set_traffic(partial);
+  EXPECT_EQ(store.GuardTick().outcome(), v1::GuardVerdict::KEPT);
+}
+
 }  // namespace
 }  // namespace rwproxy::control

@@ -261,6 +261,51 @@ TEST(ConfigStoreStateTest, SavedVersionThatNoLongerCompilesIsKeptAndAnOlderOneSe
   EXPECT_EQ(g.store.History(0).size(), 3u);
 }
 
+// Nothing saved compiles: nothing is live, so the --config apply that follows is a real apply
+// (above the high-water mark, published), even when --config is an empty config.
+TEST(ConfigStoreStateTest, NothingCompilesThenAnEmptyConfigIsAppliedAndPublished) {
+  TempDir dir;
+  StateDir state(dir.path(), [] { return absl::Now(); });
+  Config bad = Parse(
+      "clusters: [{name: app, endpoints: ['127.0.0.1:80']}]\n"
+      "routes: [{name: r, match: {path_regex: '(('}, cluster: app}]\n");
+  v1::VersionInfo info;
+  info.set_version(1);
+  const std::string bytes = DeterministicBytes(bad);
+  info.set_content_hash(HashBytes(bytes));
+  ASSERT_TRUE(state.Write(info, bytes).ok());
+  Fixture f(dir.path());
+  auto restored = f.store.Restore();
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->version, 0u);
+  EXPECT_EQ(f.store.live().info.version(), 0u);
+  auto empty = f.store.Apply(Config(), {.expected_version = 0, .source = kSourceBoot});
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->changed);
+  EXPECT_EQ(empty->version, 2u);
+  EXPECT_EQ(f.target.published(), std::vector<uint64_t>{2});
+}
+
+// A version file that cannot be read now (here: a directory) is not bad content: it is not set
+// aside and no older version is served in its place; Restore fails and says why.
+TEST(ConfigStoreStateTest, AnUnreadableVersionFileStopsTheRestoreInsteadOfGoingBack) {
+  TempDir dir;
+  {
+    Fixture f(dir.path());
+    ASSERT_TRUE(f.store.Apply(Tagged("a"), {}).ok());
+    ASSERT_TRUE(f.store.Apply(Tagged("b"), {}).ok());
+  }
+  std::filesystem::remove(dir.File("version-2.pb"));
+  std::filesystem::create_directory(dir.File("version-2.pb"));
+  Fixture g(dir.path());
+  auto restored = g.store.Restore();
+  ASSERT_FALSE(restored.ok());
+  EXPECT_NE(restored.status().message().find("cannot read"), absl::string_view::npos)
+      << restored.status();
+  EXPECT_TRUE(Names(dir, "version-2.pb.corrupt-").empty());
+  EXPECT_TRUE(g.target.published().empty());
+}
+
 TEST(ConfigStoreStateTest, FailureToPersistChangesNothing) {
   TempDir dir;
   WriteAll(dir.File("state"), "a file where the dir should be");
