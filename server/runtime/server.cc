@@ -57,9 +57,30 @@ struct Rendezvous {
   std::mutex mu;
   std::condition_variable cv;
   size_t done = 0;
-  StatsSnapshot stats;
-  VersionTraffic traffic;
 };
+
+// Calls post(worker, done) for every worker, where done(T) runs on the worker's thread, and
+// merges what the workers hand back within two seconds; *missing gets how many did not answer.
+// The shared state outlives the call, so a worker that answers late writes into live memory.
+template <typename T, typename Post>
+T GatherFromWorkers(const std::vector<std::unique_ptr<Worker>>& workers, Post post, size_t* missing) {
+  struct Wait : Rendezvous {
+    T total;
+  };
+  auto wait = std::make_shared<Wait>();
+  for (const auto& worker : workers) {
+    post(*worker, [wait](T part) {
+      std::lock_guard<std::mutex> lock(wait->mu);
+      wait->total.Merge(part);
+      ++wait->done;
+      wait->cv.notify_one();
+    });
+  }
+  std::unique_lock<std::mutex> lock(wait->mu);
+  wait->cv.wait_for(lock, std::chrono::seconds(2), [&] { return wait->done == workers.size(); });
+  *missing = workers.size() - wait->done;
+  return wait->total;
+}
 
 }  // namespace
 
@@ -131,20 +152,10 @@ std::shared_ptr<const Snapshot> Server::current() const {
 }
 
 StatsSnapshot Server::CollectStats() {
-  auto wait = std::make_shared<Rendezvous>();
-  for (auto& worker : workers_) {
-    worker->Collect([wait](StatsSnapshot stats) {
-      std::lock_guard<std::mutex> lock(wait->mu);
-      wait->stats.Merge(stats);
-      ++wait->done;
-      wait->cv.notify_one();
-    });
-  }
-  std::unique_lock<std::mutex> lock(wait->mu);
-  wait->cv.wait_for(lock, std::chrono::seconds(2), [&] { return wait->done == workers_.size(); });
-  StatsSnapshot total = wait->stats;
-  total.server["workers_unresponsive"] = workers_.size() - wait->done;
-  lock.unlock();
+  size_t missing = 0;
+  StatsSnapshot total = GatherFromWorkers<StatsSnapshot>(
+      workers_, [](Worker& worker, auto done) { worker.Collect(std::move(done)); }, &missing);
+  total.server["workers_unresponsive"] = missing;
   monitor_->Collect(&total);
   if (access_log_) total.server["access_log_dropped"] = access_log_->dropped();
   for (const auto& source : stats_sources_) source(&total);
@@ -164,19 +175,11 @@ void Server::AddStatsSource(std::function<void(StatsSnapshot*)> source) {
 }
 
 VersionTraffic Server::Traffic() {
-  auto wait = std::make_shared<Rendezvous>();
-  for (auto& worker : workers_) {
-    worker->CollectTraffic([wait](VersionTraffic traffic) {
-      std::lock_guard<std::mutex> lock(wait->mu);
-      wait->traffic.Merge(traffic);
-      ++wait->done;
-      wait->cv.notify_one();
-    });
-  }
-  std::unique_lock<std::mutex> lock(wait->mu);
-  wait->cv.wait_for(lock, std::chrono::seconds(2), [&] { return wait->done == workers_.size(); });
-  VersionTraffic total = wait->traffic;
-  total.workers_unresponsive = workers_.size() - wait->done;
+  size_t missing = 0;
+  VersionTraffic total = GatherFromWorkers<VersionTraffic>(
+      workers_, [](Worker& worker, auto done) { worker.CollectTraffic(std::move(done)); },
+      &missing);
+  total.workers_unresponsive = missing;
   return total;
 }
 
