@@ -69,26 +69,19 @@ bool IsDecided(const v1::GuardVerdict& verdict) {
   }
 }
 
-std::string FormatErrorPercent(double ratio) {
-  const double percent = ratio * 100;
-  return percent < 1 ? absl::StrFormat("%.2f%%", percent) : absl::StrFormat("%.1f%%", percent);
-}
-
 namespace {
-
-std::string Seconds(int64_t ms) { return absl::StrFormat("%.1f s", ms / 1000.0); }
 
 std::string Kept(const v1::GuardVerdict& v) {
   if (v.min_requests() > 0 && v.requests() < v.min_requests()) {
     return absl::StrCat("kept: too few requests to judge (", WithCommas(v.requests()), " < ",
-                        WithCommas(v.min_requests()), "; ", FormatErrorPercent(v.error_ratio()),
+                        WithCommas(v.min_requests()), "; ", ErrorPercent(v.error_ratio()),
                         " errors)");
   }
-  std::string out = absl::StrCat("kept (", FormatErrorPercent(v.error_ratio()), " errors, ",
+  std::string out = absl::StrCat("kept (", ErrorPercent(v.error_ratio()), " errors, ",
                                  WithCommas(v.requests()), " requests)");
   // Above the limit but not above the previous version's ratio: say why it stayed.
   if (v.error_ratio() > v.max_error_ratio() && v.requests() > 0) {
-    absl::StrAppend(&out, ": the previous version had ", FormatErrorPercent(v.previous_error_ratio()));
+    absl::StrAppend(&out, ": the previous version had ", ErrorPercent(v.previous_error_ratio()));
   }
   return out;
 }
@@ -102,8 +95,8 @@ std::string DescribeVerdict(const v1::GuardVerdict& v) {
       return head + Kept(v);
     case v1::GuardVerdict::REVERTED: {
       std::string out = absl::StrCat("guard: reverted to version ", v.restored_version(),
-                                     " after ", Seconds(v.elapsed_ms()), ": ",
-                                     FormatErrorPercent(v.error_ratio()), " errors (");
+                                     " after ", SecondsText(v.elapsed_ms()), ": ",
+                                     ErrorPercent(v.error_ratio()), " errors (");
       if (!v.top_error_kind().empty()) {
         absl::StrAppend(&out, v.top_error_kind(), ": ", WithCommas(v.top_error_kind_count()),
                         " of ");
@@ -115,7 +108,7 @@ std::string DescribeVerdict(const v1::GuardVerdict& v) {
       return out + ")";
     }
     case v1::GuardVerdict::SUPERSEDED:
-      return absl::StrCat(head, "superseded by a newer apply after ", Seconds(v.elapsed_ms()),
+      return absl::StrCat(head, "superseded by a newer apply after ", SecondsText(v.elapsed_ms()),
                           "; this version was not judged");
     case v1::GuardVerdict::REVERT_FAILED:
       return absl::StrCat("guard: the revert FAILED, this version is still live: ", v.reason());

@@ -32,8 +32,6 @@ absl::Duration VerdictWaitBound(const v1::Guard& guard);
 // True for KEPT, REVERTED, SUPERSEDED and REVERT_FAILED.
 bool IsDecided(const v1::GuardVerdict& verdict);
 
-// A ratio as a percentage: two decimals below 1% ("0.02%"), else one ("38.0%").
-std::string FormatErrorPercent(double ratio);
 
 // The part after "applied version N; ":
 //   guard 30s: kept (0.02% errors, 12,410 requests)

@@ -8,19 +8,6 @@
 #include "config/numbers.h"
 
 namespace rwproxy::control {
-namespace {
-
-std::string Percent(double ratio) {
-  const double percent = ratio * 100;
-  // Small ratios keep two decimals (0.02%), larger ones one (38.0%).
-  return absl::StrFormat(percent != 0 && percent < 1 ? "%.2f%%" : "%.1f%%", percent);
-}
-
-std::string Seconds(int64_t ms) {
-  return absl::StrFormat("%.1f s", static_cast<double>(ms) / 1000);
-}
-
-}  // namespace
 
 absl::StatusOr<std::optional<GuardSettings>> ParseGuard(const v1::Guard& guard) {
   if (guard.duration().empty()) {
@@ -125,9 +112,9 @@ std::string RevertText(const v1::GuardVerdict& verdict, uint64_t version) {
   if (!verdict.top_error_route().empty()) {
     absl::StrAppend(&detail, "; route ", verdict.top_error_route());
   }
-  return absl::StrCat("guard: version ", version, " reverted after ", Seconds(verdict.elapsed_ms()),
-                      ": ", Percent(verdict.error_ratio()), " errors (", detail, ") vs ",
-                      Percent(verdict.previous_error_ratio()), " before");
+  return absl::StrCat("guard: version ", version, " reverted after ", SecondsText(verdict.elapsed_ms()),
+                      ": ", ErrorPercent(verdict.error_ratio()), " errors (", detail, ") vs ",
+                      ErrorPercent(verdict.previous_error_ratio()), " before");
 }
 
 std::string KeepText(const v1::GuardVerdict& verdict) {
@@ -136,13 +123,13 @@ std::string KeepText(const v1::GuardVerdict& verdict) {
                         WithCommas(verdict.min_requests()), "; kept");
   }
   const std::string errors =
-      absl::StrCat(Percent(verdict.error_ratio()), " errors (", WithCommas(verdict.errors()),
+      absl::StrCat(ErrorPercent(verdict.error_ratio()), " errors (", WithCommas(verdict.errors()),
                    " of ", WithCommas(verdict.requests()), ")");
   if (verdict.error_ratio() <= verdict.max_error_ratio()) {
-    return absl::StrCat(errors, ", not above the maximum ", Percent(verdict.max_error_ratio()),
+    return absl::StrCat(errors, ", not above the maximum ", ErrorPercent(verdict.max_error_ratio()),
                         "; kept");
   }
-  return absl::StrCat(errors, ", not above ", Percent(verdict.previous_error_ratio()), " before (",
+  return absl::StrCat(errors, ", not above ", ErrorPercent(verdict.previous_error_ratio()), " before (",
                       WithCommas(verdict.previous_errors()), " of ",
                       WithCommas(verdict.previous_requests()), "); kept");
 }

@@ -227,6 +227,24 @@ TEST_F(FramingTest, ConnectionCloseOnASecondLineClosesTheConnection) {
   EXPECT_EQ(upstream_.requests()[0].bytes.find("secret"), std::string::npos);
 }
 
+// An HTTP/1.0 request without Host: the upstream gets the cluster's first configured endpoint as
+// Host (ClusterInfo::default_host, kept even when that name does not resolve), in exact bytes,
+// and nothing else on the connection.
+TEST_F(FramingTest, Http10WithoutHostGetsTheFirstConfiguredEndpointAsHost) {
+  auto conn = Connect();
+  RW_ASSERT_OK(conn);
+  RW_ASSERT_OK((*conn)->WriteRaw("GET /old HTTP/1.0\r\n\r\n"));
+  auto res = (*conn)->ReadResponse();
+  RW_ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  auto requests = upstream_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(WithoutRequestId(requests[0].bytes),
+            "GET /old HTTP/1.1\r\nHost: " + env_.address("rec") +
+                "\r\nX-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\n\r\n");
+  EXPECT_TRUE(upstream_.errors().empty()) << upstream_.errors()[0];
+}
+
 TEST_F(FramingTest, ClientForwardedProtoIsNotTrusted) {
   auto res = Get("/x", {{"X-Forwarded-Proto", "https"}});
   RW_ASSERT_OK(res);
