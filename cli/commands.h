@@ -56,6 +56,7 @@ void AddConfigCommands(CLI::App* app,
                        std::vector<Command>* out);  // validate, get, get routes, diff
 void AddInspectCommands(CLI::App* app, std::vector<Command>* out);  // history, watch, explain
 void AddServerCommands(CLI::App* app, std::vector<Command>* out);   // stats, version
+void AddImportCommands(CLI::App* app, std::vector<Command>* out);   // import apache (no server)
 // `get clusters`, a subcommand of `get`: its Command must come before get's in *out (main runs
 // the first parsed one, and `get` counts as parsed too).
 void AddGetClustersCommand(CLI::App* get, std::vector<Command>* out);

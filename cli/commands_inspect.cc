@@ -6,9 +6,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/clusters_table.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/table.h"
 #include "config/config_yaml.h"
 
 namespace rwproxy::cli {
@@ -106,6 +108,18 @@ int RunWatch(const WatchFlags& flags, const Globals& globals) {
   return kExitOk;
 }
 
+// "$0=/shop/x $1=x": a value that is empty or has a space or a quote is JSON-quoted.
+std::string CaptureList(char sigil, const google::protobuf::RepeatedPtrField<std::string>& values) {
+  std::vector<std::string> parts;
+  for (int i = 0; i < values.size(); ++i) {
+    const std::string& value = values[i];
+    const bool quote = value.empty() || value.find_first_of(" \"") != std::string::npos;
+    parts.push_back(
+        absl::StrCat(std::string(1, sigil), i, "=", quote ? JsonQuote(value) : Printable(value)));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
 void PrintExplain(const v1::ExplainResponse& r) {
   std::cout << "config version " << r.version() << "\n";
   for (const auto& check : r.checks()) {
@@ -114,6 +128,10 @@ void PrintExplain(const v1::ExplainResponse& r) {
                   : check.reason().empty() ? "no match"
                                            : "no match: " + check.reason())
               << "\n";
+    for (const auto& condition : check.conditions()) {  // every condition, held or not
+      std::cout << "      " << (condition.matched() ? "yes  " : "no   ")
+                << Printable(condition.condition()) << "\n";
+    }
   }
   if (!r.matched()) {
     std::cout << "no route matches (the proxy answers 404)\n";
@@ -130,6 +148,13 @@ void PrintExplain(const v1::ExplainResponse& r) {
   }
   if (r.status() != 0) std::cout << "status: " << r.status() << "\n";
   if (!r.location().empty()) std::cout << "location: " << r.location() << "\n";
+  if (!r.path_captures().empty()) {
+    std::cout << "captures: " << CaptureList('$', r.path_captures()) << "\n";
+  }
+  if (!r.condition_captures().empty()) {
+    std::cout << "captures from " << Printable(r.capture_source()) << ": "
+              << CaptureList('%', r.condition_captures()) << "\n";
+  }
 }
 
 int RunExplain(const ExplainFlags& flags, const Globals& globals) {

@@ -5,6 +5,8 @@
 //   reverted or superseded (diff: files differ; explain: no route matches); 2 usage; 3 server unreachable, timed out or not
 //   authorized (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED); 4 diff and
 //   explain only: any other error (bad YAML, a server error), never confused with 1.
+// `rwctl import apache` talks to no server: 0 converted; 1 --strict and something approximated or
+//   refused; 2 usage, unreadable config or nothing to convert; 4 its output fails its own check.
 #include <cstdlib>
 #include <iostream>
 
@@ -59,6 +61,7 @@ int Main(int argc, char** argv) {
   AddConfigCommands(&app, &commands);
   AddInspectCommands(&app, &commands);
   AddServerCommands(&app, &commands);
+  AddImportCommands(&app, &commands);
 
   try {
     app.parse(argc, argv);

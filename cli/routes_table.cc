@@ -20,7 +20,7 @@ constexpr char kDefaultTimeout[] = "15s";  // config.proto: Route.timeout
 
 std::string OrDash(std::string text) { return text.empty() ? "-" : Printable(text); }
 
-std::string MatchCell(const c1::Match& match) {
+std::string PathCell(const c1::Match& match) {
   switch (match.path_case()) {
     case c1::Match::kPathPrefix:
       return "prefix " + match.path_prefix();
@@ -33,11 +33,40 @@ std::string MatchCell(const c1::Match& match) {
   }
 }
 
+// The path match; "(i)" when it ignores case.
+std::string MatchCell(const c1::Match& match) {
+  return match.case_insensitive() ? PathCell(match) + " (i)" : PathCell(match);
+}
+
+// One header condition: "x-a=1", "x-a!=1" (inverted), "user-agent~Mobile", "user-agent!~Mobile",
+// "x-debug" (present), "!x-debug" (absent).
+std::string HeaderCell(const c1::HeaderMatch& header) {
+  const std::string negate = header.invert() ? "!" : "";
+  switch (header.value_case()) {
+    case c1::HeaderMatch::kExact:
+      return absl::StrCat(header.name(), negate, "=", header.exact());
+    case c1::HeaderMatch::kRegex:
+      return absl::StrCat(header.name(), negate, "~", header.regex());
+    case c1::HeaderMatch::kPresent:
+      return absl::StrCat(header.present() != header.invert() ? "" : "!", header.name());
+    default:
+      return header.name();
+  }
+}
+
+// Methods, hosts, header conditions (the map form, then the list) and the query condition.
 std::string ConditionsCell(const c1::Match& match) {
   std::vector<std::string> parts;
   if (!match.methods().empty()) parts.push_back(absl::StrJoin(match.methods(), ","));
-  std::map<std::string, std::string> headers(match.headers().begin(), match.headers().end());
+  if (!match.hosts().empty()) parts.push_back("host=" + absl::StrJoin(match.hosts(), ","));
+  std::map<std::string, std::string> headers(match.legacy_headers().begin(),
+                                             match.legacy_headers().end());
   for (const auto& [name, value] : headers) parts.push_back(absl::StrCat(name, "=", value));
+  for (const c1::HeaderMatch& header : match.headers()) parts.push_back(HeaderCell(header));
+  if (match.has_query()) {
+    parts.push_back(
+        absl::StrCat("query", match.query().invert() ? "!~" : "~", match.query().regex()));
+  }
   return absl::StrJoin(parts, " ");
 }
 
@@ -46,6 +75,7 @@ std::string RewriteCell(const c1::Rewrite& rewrite) {
   if (!rewrite.path().empty()) parts.push_back("path=" + rewrite.path());
   if (!rewrite.prefix().empty()) parts.push_back("prefix=" + rewrite.prefix());
   if (!rewrite.host().empty()) parts.push_back("host=" + rewrite.host());
+  if (!rewrite.query().empty()) parts.push_back("query=" + rewrite.query());
   return absl::StrJoin(parts, " ");
 }
 

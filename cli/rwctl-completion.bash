@@ -15,7 +15,7 @@ _rwctl() {
   fi
 
   local global_flags="--server --servers-file --token-file --timeout --help --version"
-  local commands="apply rollback validate get diff history watch explain stats version"
+  local commands="apply rollback validate get diff history watch explain stats version import"
 
   # The subcommand (and get's own), and how many positional arguments follow it; flags that take
   # a value skip it.
@@ -26,12 +26,13 @@ _rwctl() {
       --server | --servers-file | --token-file | --timeout | -f | --filename | \
         --expect-version | -m | --message | -o | --output | --limit | --until-version | \
         -H | --header | --filter | --watch | --count | --guard | --max-error-ratio | \
-        --min-requests | --waves | --max-unavailable) ((i++)) ;;
+        --min-requests | --waves | --max-unavailable | --report | --server-root | --port) ((i++)) ;;
       -*) ;;
       *)
         if [[ -z "$cmd" ]]; then
           cmd="$word"
-        elif [[ "$cmd" == get && -z "$sub" && ( "$word" == routes || "$word" == clusters ) ]]; then
+        elif [[ "$cmd" == get && -z "$sub" && ( "$word" == routes || "$word" == clusters ) ]] ||
+          [[ "$cmd" == import && -z "$sub" && "$word" == apache ]]; then
           sub="$word"
         else
           ((args++))
@@ -42,13 +43,13 @@ _rwctl() {
 
   # Values of flags.
   case "$prev" in
-    --servers-file | --token-file | -f | --filename)
+    --servers-file | --token-file | -f | --filename | --report | --server-root)
       COMPREPLY=($(compgen -f -- "$cur"))
       return
       ;;
     --server | --timeout | --expect-version | -m | --message | --limit | --until-version | \
       -H | --header | --filter | --watch | --count | --guard | --max-error-ratio | \
-      --min-requests | --waves | --max-unavailable)
+      --min-requests | --waves | --max-unavailable | --port)
       return
       ;;
     -o | --output)
@@ -56,6 +57,7 @@ _rwctl() {
       case "$cmd $sub" in
         "get ") formats="yaml json" ;;
         "get routes" | "get clusters") formats="text json yaml" ;;
+        "import apache") formats="yaml json" ;;
       esac
       COMPREPLY=($(compgen -W "$formats" -- "$cur"))
       return
@@ -82,6 +84,7 @@ _rwctl() {
     explain) flags="-H --header -o --output" ;;
     stats) flags="--filter --watch --count -o --output" ;;
     version) flags="-o --output" ;;
+    import) flags="-o --output --strict --report --server-root --port" ;;
   esac
 
   if [[ "$cur" == -* ]]; then
@@ -90,6 +93,13 @@ _rwctl() {
   fi
   case "$cmd" in
     apply | validate | diff) ((args == 0)) && COMPREPLY=($(compgen -f -- "$cur")) ;;
+    import)
+      if [[ -z "$sub" ]]; then
+        COMPREPLY=($(compgen -W "apache" -- "$cur"))
+      elif ((args == 0)); then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      ;;
     get) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "routes clusters" -- "$cur")) ;;
     explain)
       ((args == 0)) && COMPREPLY=($(compgen -W "GET HEAD POST PUT PATCH DELETE OPTIONS" -- "$cur"))

@@ -109,6 +109,11 @@ class Parser {
                 absl::flat_hash_map<std::string, Position>* seen);
   void ParseField(const YAML::Node& key, const YAML::Node& value, Message* msg,
                   const FieldDescriptor* field, const std::string& path);
+  // Match.headers written as a map (name: exact value), the form before HeaderMatch, goes to
+  // legacy_headers under the same field paths ("routes[0].match.headers.x-canary"). Returns
+  // false (after reporting) when `value` fits neither form or both forms were written.
+  bool ResolveHeaders(const YAML::Node& key, const YAML::Node& value, const Message& msg,
+                      const FieldDescriptor** field, const std::string& path);
   void ParseList(const YAML::Node& node, Message* msg, const FieldDescriptor* field,
                  const std::string& path);
   void ParseMap(const YAML::Node& node, Message* msg, const FieldDescriptor* field,
@@ -166,9 +171,35 @@ bool Parser::CheckKey(const YAML::Node& key, const std::string& path,
   return true;
 }
 
+bool IsMatchField(const FieldDescriptor* field, int number) {
+  return field->containing_type() == config::v1::Match::descriptor() && field->number() == number;
+}
+
+bool Parser::ResolveHeaders(const YAML::Node& key, const YAML::Node& value, const Message& msg,
+                            const FieldDescriptor** field, const std::string& path) {
+  using config::v1::Match;
+  if (IsMatchField(*field, Match::kHeadersFieldNumber) && value.IsMap()) {
+    *field = Match::descriptor()->FindFieldByNumber(Match::kLegacyHeadersFieldNumber);
+  }
+  if (IsMatchField(*field, Match::kLegacyHeadersFieldNumber) &&
+      msg.GetReflection()->FieldSize(msg, *field) > 0) {
+    Error(key, path, "'headers' as a map and 'legacy_headers' are the same field: write one");
+    return false;
+  }
+  if (IsMatchField(*field, Match::kHeadersFieldNumber) && !value.IsNull() && !value.IsSequence()) {
+    Error(value, path,
+          absl::StrCat("expected a list of conditions ({name, exact | regex | present}) or a map "
+                       "(name: exact value), got ",
+                       KindName(value)));
+    return false;
+  }
+  return true;
+}
+
 void Parser::ParseField(const YAML::Node& key, const YAML::Node& value, Message* msg,
                         const FieldDescriptor* field, const std::string& path) {
   const Reflection* refl = msg->GetReflection();
+  if (!ResolveHeaders(key, value, *msg, &field, path)) return;
   if (const auto* oneof = field->real_containing_oneof()) {
     const FieldDescriptor* other = refl->GetOneofFieldDescriptor(*msg, oneof);
     if (other != nullptr && other != field) {

@@ -1,8 +1,10 @@
 // YAML <-> rwproxy::config::v1::Config, with line:col source maps for error messages.
 //
 // The converter is driven by protobuf reflection, so it follows config.proto (nested messages,
-// repeated fields, map<string, string>, oneofs, proto3 `optional`, enums by name) without any
-// per-field code. routes.yaml uses the proto field names as keys.
+// repeated fields, map<string, string>, oneofs, proto3 `optional`, enums by name) without
+// per-field code, with one exception: Match `headers:` written as a map (name: exact value, the
+// form before HeaderMatch) is read into Match.legacy_headers, and ToYaml writes it back that way.
+// routes.yaml uses the proto field names as keys.
 //
 // Field paths name a value inside a Config: "" is the root, "clusters[0].pool.max_idle" a nested
 // field, "clusters[0].endpoints[2]" a list element, "routes[2].match.headers.x-canary" a map

@@ -108,6 +108,19 @@ std::string MapKeyText(const Message& entry, const FieldDescriptor* key) {
   return out.c_str();
 }
 
+// The key a field is written under. ToYaml writes Match.legacy_headers as `headers:` (a map), the
+// form ParseConfig reads into it, unless the list form `headers:` is set too (only possible
+// through the API); then both are written under their own names.
+std::string KeyFor(const Message& msg, const FieldDescriptor* f, bool all) {
+  using config::v1::Match;
+  if (all || f->containing_type() != Match::descriptor() ||
+      f->number() != Match::kLegacyHeadersFieldNumber) {
+    return f->name();
+  }
+  const FieldDescriptor* list = Match::descriptor()->FindFieldByNumber(Match::kHeadersFieldNumber);
+  return msg.GetReflection()->FieldSize(msg, list) == 0 ? list->name() : f->name();
+}
+
 // `all`: every field, defaults included (as proto3 JSON with defaults), except unset
 // sub-messages and unset members of a oneof; otherwise only the fields that are set.
 void EmitMessage(YAML::Emitter& out, const Message& msg, bool all);
@@ -162,7 +175,7 @@ void EmitMessage(YAML::Emitter& out, const Message& msg, bool all) {
   }
   out << YAML::BeginMap;
   for (const FieldDescriptor* f : fields) {
-    out << YAML::Key << f->name() << YAML::Value;
+    out << YAML::Key << KeyFor(msg, f, all) << YAML::Value;
     if (f->is_map()) {
       EmitMap(out, msg, f, all);
     } else if (f->is_repeated()) {

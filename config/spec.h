@@ -95,20 +95,63 @@ struct ClusterSpec {
   RetryBudgetSpec retry_budget;
 };
 
+// A condition on one request header or pseudo-header (":method", ":path").
+struct HeaderCondition {
+  enum class Kind { kExact, kRegex, kPresent };
+  std::string name;  // lowercase
+  Kind kind = Kind::kExact;
+  std::string value;     // the exact value or the RE2 pattern
+  bool present = true;   // kPresent: true = must be there, false = must be absent
+  bool invert = false;
+  friend bool operator==(const HeaderCondition&, const HeaderCondition&) = default;
+};
+
+// A condition on the raw query string (no '?').
+struct QueryCondition {
+  std::string regex;
+  bool invert = false;
+  friend bool operator==(const QueryCondition&, const QueryCondition&) = default;
+};
+
 struct MatchSpec {
   enum class Kind { kPrefix, kExact, kRegex };
   Kind kind = Kind::kPrefix;
   std::string path;  // the prefix, the exact path or the RE2 pattern
-  std::vector<std::string> methods;                           // empty = any
-  std::vector<std::pair<std::string, std::string>> headers;  // name (any case) -> exact value
+  bool case_insensitive = false;     // for the path only
+  std::vector<std::string> methods;  // empty = any
+  std::vector<std::string> hosts;    // lowercase, "example.com" or "*.example.com"; empty = any
+  std::vector<HeaderCondition> headers;  // all must hold, in this order
+  std::optional<QueryCondition> query;
 };
 
+enum class QueryMode { kKeep, kDiscard, kAppend };
+
 // Templates may use $0..$9 (regex groups; $0 = the whole match, or the whole path for prefix and
-// exact matches) and $$ for a literal '$'.
+// exact matches) and $$ for a literal '$'; with a regex condition, also %1..%9 and %%.
 struct RewriteSpec {
   std::optional<std::string> path;    // replaces the whole path
   std::optional<std::string> prefix;  // replaces the matched prefix (path_prefix routes only)
   std::optional<std::string> host;    // replaces the Host header
+  QueryMode query = QueryMode::kKeep;
+  bool host_from_endpoint = false;  // Host = the picked endpoint, per try
+};
+
+// Header edits (request or response), applied in the order remove, set, add. Names lowercase.
+struct HeaderOpsSpec {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::pair<std::string, std::string>> add;
+  std::vector<std::string> remove;
+  bool empty() const { return set.empty() && add.empty() && remove.empty(); }
+};
+
+struct LocationRewriteSpec {
+  std::string from;
+  std::string to;
+};
+
+struct ResponseHeaderOpsSpec : HeaderOpsSpec {
+  std::vector<LocationRewriteSpec> rewrite_location;
+  bool empty() const { return HeaderOpsSpec::empty() && rewrite_location.empty(); }
 };
 
 struct RedirectSpec {
@@ -157,6 +200,8 @@ struct RouteSpec {
   std::variant<ClusterAction, RedirectSpec, RespondSpec> action;
   absl::Duration timeout = absl::Seconds(15);
   std::optional<RetrySpec> retry;
+  HeaderOpsSpec request_headers;
+  ResponseHeaderOpsSpec response_headers;
 };
 
 // How request paths are normalized before routing (server/http/path_normalize.h).

@@ -14,6 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "config/translate_headers.h"
+#include "config/translate_match.h"
 #include "config/translate_resilience.h"
 
 namespace rwproxy::config {
@@ -127,21 +129,11 @@ namespace {
 namespace v1 = ::rwproxy::config::v1;
 using translate_internal::CheckClusterRef;
 using translate_internal::CheckHostHeader;
-using translate_internal::CheckPath;
 using translate_internal::ClusterIndex;
 using translate_internal::Errors;
 using translate_internal::HasSpaceOrControl;
 using translate_internal::ParseDurationField;
-
-// RFC 9110 tchar.
-bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(c) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-}
-
-bool IsToken(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
+using translate_internal::TranslateMatch;
 
 bool HasCrLf(absl::string_view s) { return s.find_first_of("\r\n") != absl::string_view::npos; }
 
@@ -216,62 +208,6 @@ ClusterSpec TranslateCluster(const v1::Cluster& cluster, const std::string& path
   return spec;
 }
 
-MatchSpec TranslateMatch(const v1::Match& match, const std::string& path, Errors* errors) {
-  MatchSpec spec;
-  switch (match.path_case()) {
-    case v1::Match::kPathPrefix:
-      spec.kind = MatchSpec::Kind::kPrefix;
-      spec.path = match.path_prefix();
-      CheckPath(spec.path, path + ".path_prefix", errors);
-      break;
-    case v1::Match::kPathExact:
-      spec.kind = MatchSpec::Kind::kExact;
-      spec.path = match.path_exact();
-      CheckPath(spec.path, path + ".path_exact", errors);
-      break;
-    case v1::Match::kPathRegex:
-      spec.kind = MatchSpec::Kind::kRegex;
-      spec.path = match.path_regex();
-      if (spec.path.empty()) errors->Add(path + ".path_regex", "must not be empty");
-      break;
-    case v1::Match::PATH_NOT_SET:
-      errors->Add(path, "one of path_prefix, path_exact, path_regex is required");
-      break;
-  }
-  for (int i = 0; i < match.methods_size(); ++i) {
-    const std::string& method = match.methods(i);
-    std::string field = absl::StrCat(path, ".methods[", i, "]");
-    if (!IsToken(method) || absl::AsciiStrToUpper(method) != method) {
-      errors->Add(field, absl::StrCat("invalid method '", method,
-                                      "': use an uppercase HTTP token such as GET"));
-    } else if (std::find(spec.methods.begin(), spec.methods.end(), method) != spec.methods.end()) {
-      errors->Add(field, absl::StrCat("duplicate method '", method, "'"));
-    } else {
-      spec.methods.push_back(method);
-    }
-  }
-  std::vector<std::pair<std::string, std::string>> headers(match.headers().begin(),
-                                                           match.headers().end());
-  std::sort(headers.begin(), headers.end());  // map order is unspecified; keep output stable
-  for (const auto& [name, value] : headers) {
-    std::string field = absl::StrCat(path, ".headers.", name);
-    std::string lower = absl::AsciiStrToLower(name);
-    if (!IsToken(name)) {
-      errors->Add(field, absl::StrCat("invalid header name '", name, "'"));
-    } else if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
-      errors->Add(field, "header value must not contain CR, LF or NUL");
-    } else if (std::any_of(spec.headers.begin(), spec.headers.end(),
-                           [&](const auto& h) { return h.first == lower; })) {
-      errors->Add(field, absl::StrCat("duplicate header '", lower,
-                                      "' (header names are case-insensitive)"));
-    } else {
-      spec.headers.emplace_back(std::move(lower), value);
-    }
-  }
-  std::sort(spec.headers.begin(), spec.headers.end());
-  return spec;
-}
-
 RewriteSpec TranslateRewrite(const v1::Route& route, const std::string& path, Errors* errors) {
   RewriteSpec spec;
   if (!route.has_rewrite()) return spec;
@@ -300,6 +236,13 @@ RewriteSpec TranslateRewrite(const v1::Route& route, const std::string& path, Er
     CheckHostHeader(rewrite.host(), path + ".host", errors);
     spec.host = rewrite.host();
   }
+  if (rewrite.host_from_endpoint()) {
+    if (!rewrite.host().empty()) {
+      errors->Add(path + ".host_from_endpoint", "rewrite.host and host_from_endpoint are exclusive");
+    }
+    spec.host_from_endpoint = true;
+  }
+  spec.query = translate_internal::TranslateQueryMode(rewrite.query(), path + ".query", errors);
   return spec;
 }
 
@@ -366,6 +309,7 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
   }
   spec.timeout = ParseDurationField(route.timeout(), spec.timeout, path + ".timeout", errors);
   spec.retry = translate_internal::TranslateRetry(route, path, errors);
+  translate_internal::TranslateHeaderOps(route, path, &spec, errors);
   return spec;
 }
 

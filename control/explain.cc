@@ -81,6 +81,8 @@ void FillAction(const Snapshot& snapshot, const CompiledRoute& route, const Rout
       out->set_rewritten_path(decision.target);
       if (route.host_rewrite.has_value()) {
         out->set_rewritten_host(*route.host_rewrite);
+      } else if (route.host_from_endpoint) {
+        out->set_rewritten_host("(the endpoint each try goes to)");
       } else if (auto host = headers.Find("host")) {
         out->set_rewritten_host(std::string(*host));
       }
@@ -161,16 +163,25 @@ v1::ExplainResponse Explain(const Snapshot& snapshot, const v1::ExplainRequest& 
   route_request.headers = &headers;
 
   std::vector<RouteTable::Check> checks;
-  RouteDecision decision = snapshot.routes.Explain(route_request, &checks);
+  RouteTable::Captures captures;
+  RouteDecision decision = snapshot.routes.Explain(route_request, &checks, &captures);
   for (const auto& check : checks) {
     v1::RouteCheck* c = out.add_checks();
     c->set_route(check.route);
     c->set_matched(check.matched);
     c->set_reason(check.reason);
+    for (const auto& condition : check.conditions) {
+      v1::ConditionCheck* cc = c->add_conditions();
+      cc->set_condition(condition.condition);
+      cc->set_matched(condition.matched);
+    }
   }
   if (decision.route == nullptr) return out;
   out.set_matched(true);
   out.set_route(decision.route->name);
+  for (const std::string& group : captures.path) out.add_path_captures(group);
+  for (const std::string& group : captures.condition) out.add_condition_captures(group);
+  out.set_capture_source(captures.condition_source);
   FillAction(snapshot, *decision.route, decision, headers, &out);
   return out;
 }

@@ -191,8 +191,49 @@ void WriteRetry(const std::optional<RetrySpec>& retry, Json& j) {
   j.Key("non_idempotent").Bool(retry->non_idempotent).Close('}');
 }
 
-void WriteRoute(const CompiledRoute& route, Json& j) {
-  j.Open('{').Key("name").Str(route.name).Key("match").Open('{');
+// Opens an object with "set", "add" and "remove"; the caller may add keys, then closes it.
+Json& WriteHeaderOps(const HeaderOpsSpec& ops, Json& j) {
+  j.Open('{').Key("set").Open('{');
+  for (const auto& [name, value] : ops.set) j.Key(name).Str(value);
+  j.Close('}').Key("add").Open('{');
+  for (const auto& [name, value] : ops.add) j.Key(name).Str(value);
+  j.Close('}').Key("remove").Open('[');
+  for (const std::string& name : ops.remove) j.Str(name);
+  return j.Close(']');
+}
+
+std::string_view QueryModeName(QueryMode mode) {
+  switch (mode) {
+    case QueryMode::kDiscard:
+      return "discard";
+    case QueryMode::kAppend:
+      return "append";
+    case QueryMode::kKeep:
+      break;
+  }
+  return "keep";
+}
+
+// One header condition as config.proto's HeaderMatch ({"name", one of "exact" | "regex" |
+// "present", "invert"}); a legacy map entry is an exact one.
+void WriteHeaderCondition(const HeaderCondition& h, Json& j) {
+  j.Open('{').Key("name").Str(h.name);
+  switch (h.kind) {
+    case HeaderCondition::Kind::kExact:
+      j.Key("exact").Str(h.value);
+      break;
+    case HeaderCondition::Kind::kRegex:
+      j.Key("regex").Str(h.value);
+      break;
+    case HeaderCondition::Kind::kPresent:
+      j.Key("present").Bool(h.present);
+      break;
+  }
+  j.Key("invert").Bool(h.invert).Close('}');
+}
+
+void WriteMatch(const CompiledRoute& route, Json& j) {
+  j.Key("match").Open('{');
   switch (route.kind) {
     case MatchSpec::Kind::kPrefix:
       j.Key("path_prefix").Str(route.path);
@@ -204,17 +245,33 @@ void WriteRoute(const CompiledRoute& route, Json& j) {
       j.Key("path_regex").Str(route.regex ? route.regex->pattern() : "");
       break;
   }
-  j.Key("methods").Open('[');
+  j.Key("case_insensitive").Bool(route.case_insensitive).Key("methods").Open('[');
   for (const std::string& method : route.methods) j.Str(method);
-  j.Close(']').Key("headers").Open('{');
-  for (const auto& [name, value] : route.headers) j.Key(name).Str(value);
-  j.Close('}').Close('}');
+  j.Close(']').Key("hosts").Open('[');
+  for (const std::string& host : route.hosts) j.Str(host);
+  j.Close(']').Key("headers").Open('[');
+  for (const CompiledHeaderCondition& h : route.headers) WriteHeaderCondition(h.spec, j);
+  j.Close(']').Key("query");
+  if (route.query) {
+    j.Open('{').Key("regex").Str(route.query->regex).Key("invert").Bool(route.query->invert);
+    j.Close('}');
+  } else {
+    j.Null();
+  }
+  j.Close('}');
+}
+
+void WriteRoute(const CompiledRoute& route, Json& j) {
+  j.Open('{').Key("name").Str(route.name);
+  WriteMatch(route, j);
   switch (route.action) {
     case CompiledRoute::Action::kCluster:
       j.Key("rewrite").Open('{');
       if (route.path_rewrite) j.Key("path").Str(route.template_text);
       if (route.prefix_rewrite) j.Key("prefix").Str(*route.prefix_rewrite);
       if (route.host_rewrite) j.Key("host").Str(*route.host_rewrite);
+      if (route.host_from_endpoint) j.Key("host_from_endpoint").Bool(true);
+      j.Key("query").Str(QueryModeName(route.query_mode));
       j.Close('}').Key("backends").Open('[');
       for (const CompiledBackend& backend : route.backends) {
         j.Open('{').Key("cluster").Str(backend.cluster_name);
@@ -222,6 +279,14 @@ void WriteRoute(const CompiledRoute& route, Json& j) {
       }
       j.Close(']').Key("timeout").Duration(route.timeout).Key("retry");
       WriteRetry(route.retry, j);
+      j.Key("request_headers");
+      WriteHeaderOps(route.request_headers, j).Close('}');
+      j.Key("response_headers");
+      WriteHeaderOps(route.response_headers, j).Key("rewrite_location").Open('[');
+      for (const LocationRewriteSpec& rewrite : route.response_headers.rewrite_location) {
+        j.Open('{').Key("from").Str(rewrite.from).Key("to").Str(rewrite.to).Close('}');
+      }
+      j.Close(']').Close('}');
       break;
     case CompiledRoute::Action::kRedirect:
       j.Key("redirect").Open('{').Key("location").Str(route.template_text);

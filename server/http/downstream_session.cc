@@ -288,7 +288,7 @@ Task<bool> DownstreamSession::ServeOne() {
 
   // Phase 4: Route.
   HeadFields fields(head, base);
-  RouteRequest route_request{framing.method, path, framing.query, &fields};
+  RouteRequest route_request{framing.method, path, framing.query, &fields, framing.host};
   RouteDecision decision = snapshot->routes.Route(route_request);
   if (!decision.route) {
     ++ctx_.server.no_route;

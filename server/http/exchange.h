@@ -152,6 +152,8 @@ class Exchange {
   size_t client_used_ = 0;  // bytes at the client buffer's front that belong to this request
   BodyKind framing_body_ = BodyKind::kNone;
   bool streamed_ = false;  // the body is relayed after the head: no replay possible
+  size_t host_piece_ = 0;  // the piece of wire_ that holds the Host line
+  std::string host_line_;  // the Host line of this try, with host_from_endpoint
   bool response_started_ = false;
   const char* reason_ = "";
   ResponseFraming rframing_;

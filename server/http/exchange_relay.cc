@@ -40,6 +40,7 @@ Task<ExchangeOutcome> Exchange::RelayResponse() {
     out.body = client_minor_ == 1 ? BodyKind::kChunked : BodyKind::kUntilClose;
   }
   out.keep_alive = client_keep_ && !ctx_.draining && out.body != BodyKind::kUntilClose;
+  out.ops = &route_.response_headers;
   Gather& head = client_.state.client_wire;
   head.Clear();
   BuildClientHead(response_, base, rframing_, out, &client_.state.client_head, &head);

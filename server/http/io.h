@@ -99,6 +99,8 @@ class Gather {
     count_ = other.count_;
   }
   std::span<boost::asio::const_buffer> span() { return {pieces_, count_}; }
+  // Points piece i (< count()) at `s` instead.
+  void Replace(size_t i, std::string_view s) { pieces_[i] = boost::asio::const_buffer(s.data(), s.size()); }
 
  private:
   boost::asio::const_buffer pieces_[kCapacity];

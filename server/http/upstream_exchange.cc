@@ -35,11 +35,23 @@ ExchangeOutcome Exchange::Fail(Failure failure) {
 
 void Exchange::DetachHead() {
   head_copy_.clear();
-  for (const auto& piece : wire_.span()) {
+  size_t host_at = 0;  // where the Host line starts in head_copy_
+  size_t host_size = 0;
+  for (size_t i = 0; i < wire_.count(); ++i) {
+    const auto& piece = wire_.span()[i];
+    if (i == host_piece_) {
+      host_at = head_copy_.size();
+      host_size = piece.size();
+    }
     head_copy_.append(static_cast<const char*>(piece.data()), piece.size());
   }
+  // The Host line stays a piece of its own (host_from_endpoint replaces it per try).
+  const std::string_view copy(head_copy_);
   wire_.Clear();
-  wire_.Add(head_copy_);
+  wire_.Add(copy.substr(0, host_at));
+  host_piece_ = wire_.count();
+  wire_.Add(copy.substr(host_at, host_size));
+  wire_.Add(copy.substr(host_at + host_size));
   client_.buffer.Consume(client_.head.size);
   client_used_ = 0;
 }
@@ -137,6 +149,7 @@ Task<Failure> Exchange::ReadResponseHead() {
       client_.socket.SetNoDelay();  // the final response follows in another write
       Gather& head = client_.state.client_wire;
       head.Clear();
+      // No response_headers on a 1xx: they are the final response's (BuildClientHead).
       BuildClientHead(response_, conn.buffer.data(), rframing_, ClientHead{},
                       &client_.state.client_head, &head);
       const Clock::time_point route_deadline = client_.deadline.at;
@@ -157,6 +170,13 @@ Task<Failure> Exchange::SendAndReadHead() {
   client_.deadline.upstream = &conn.socket;
   Gather& sending = client_.state.sending;  // wire_ stays whole for a retry
   sending.CopyFrom(wire_);
+  if (route_.host_from_endpoint) {
+    // Each try names its own endpoint, as configured; ":80" is the default and left out.
+    std::string_view host = pool_->endpoint().source;
+    if (host.ends_with(":80")) host.remove_suffix(3);
+    host_line_.assign("Host: ").append(host).append("\r\n");
+    sending.Replace(host_piece_, host_line_);
+  }
   const Clock::time_point sent_at = record_ ? ctx_.poller->Now() : Clock::time_point();
   std::span<boost::asio::const_buffer> rest = sending.span();
   IoStatus io = TryWrite(conn.socket, &rest, client_.deadline);
@@ -227,8 +247,9 @@ Task<ExchangeOutcome> Exchange::Run() {
   params.body = framing.body;
   params.length = framing.length;
   if (client_.state.request_id_generated) params.request_id = client_.state.request_id;
-  BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params,
-                    &client_.state.upstream_head, &wire_);
+  params.ops = &route_.request_headers;  // built once: a retry or replay sends the same head
+  host_piece_ = BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params,
+                                  &client_.state.upstream_head, &wire_);
   if (!body_.done) {
     if (body_.kind == BodyKind::kLength &&
         client_.buffer.size() >= client_.head.size + body_.remaining) {

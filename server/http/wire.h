@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/spec.h"
 #include "server/http/codec.h"
 #include "server/http/framing.h"
 #include "server/http/io.h"
@@ -24,12 +25,19 @@ struct UpstreamHead {
   BodyKind body = BodyKind::kNone;  // kLength or kChunked (restated), else no body
   uint64_t length = 0;
   std::string_view request_id;      // sent as X-Request-Id when not empty (a generated one)
+  const HeaderOpsSpec* ops = nullptr;  // the route's request_headers, or null
 };
 
 // Request line (always HTTP/1.1), the client's fields minus framing.drop, then Host,
-// X-Forwarded-For (client's values, then client_address), X-Forwarded-Proto: http, framing.
-void BuildUpstreamHead(const MessageHead& head, const char* base, const RequestFraming& framing,
-                       const UpstreamHead& params, std::string* scratch, Gather* out);
+// X-Forwarded-For (client's values, then client_address), X-Forwarded-Proto: http,
+// X-Request-Id, the set and add fields of `ops`, framing. `ops` applies in the order remove, set,
+// add: client fields named in remove or set are left out, and so are the X-Forwarded-For,
+// X-Forwarded-Proto and X-Request-Id the proxy would write; set and add fields are appended (add
+// after the client's fields of that name). Only `scratch` grows.
+// Returns the index in *out of the piece that holds exactly the Host line ("Host: h\r\n"), so
+// that a try to another endpoint can send another Host (Rewrite.host_from_endpoint).
+size_t BuildUpstreamHead(const MessageHead& head, const char* base, const RequestFraming& framing,
+                         const UpstreamHead& params, std::string* scratch, Gather* out);
 
 struct ClientHead {
   int client_minor = 1;    // the client's HTTP version
@@ -37,10 +45,14 @@ struct ClientHead {
   bool bodiless = false;   // HEAD request, 204 or 304: no body
   BodyKind body = BodyKind::kNone;  // what the client will get: kLength, kChunked, kUntilClose
   uint64_t length = 0;
+  const ResponseHeaderOpsSpec* ops = nullptr;  // the route's response_headers, or null
 };
 
 // Status line ("HTTP/1.1 NNN reason" from the upstream's), the upstream's fields minus
-// framing.drop, then framing and Connection fields. Also used for forwarded 1xx heads.
+// framing.drop, then the set and add fields of `ops`, framing and Connection fields. Fields named
+// in ops->remove or ops->set are left out; a kept Location, Content-Location or URI field whose
+// value starts with a rewrite_location `from` (the first that matches) is written in its place
+// with that prefix replaced by `to`. Also used for forwarded 1xx heads, which `ops` leaves alone.
 void BuildClientHead(const MessageHead& head, const char* base, const ResponseFraming& framing,
                      const ClientHead& params, std::string* scratch, Gather* out);
 

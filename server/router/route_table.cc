@@ -1,69 +1,69 @@
 #include "server/router/route_table.h"
 
-#include <algorithm>
-
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "server/util/sv.h"
+#include "server/router/route_match.h"
 
 namespace rwproxy {
 namespace {
 
-constexpr int kMaxGroups = kMaxRouteGroups;
+using router_internal::MatchGroups;
+using router_internal::MatchRoute;
+using router_internal::MatchTrace;
 
-// Matches one route. On success fills groups[0..group_count]; on failure, when why_not is set,
-// explains the first reason.
-bool Matches(const CompiledRoute& route, const RouteRequest& request, std::string_view* groups,
-             std::string* why_not) {
-  switch (route.kind) {
-    case MatchSpec::Kind::kPrefix:
-      if (!request.path.starts_with(route.path)) {
-        if (why_not) *why_not = absl::StrCat("path does not start with ", route.path);
-        return false;
-      }
-      groups[0] = request.path;
+// Appends the request's query (`query`: "" or "?...") to the target in *out as rewrite.query
+// says. `template_query`: the path template wrote its own query (a '?').
+void AppendQuery(QueryMode mode, std::string_view query, bool template_query, std::string* out) {
+  switch (mode) {
+    case QueryMode::kKeep:  // the original query, unless the template wrote one
+      if (!template_query) out->append(query);
+      return;
+    case QueryMode::kDiscard:
+      return;
+    case QueryMode::kAppend:
       break;
-    case MatchSpec::Kind::kExact:
-      if (request.path != route.path) {
-        if (why_not) *why_not = absl::StrCat("path is not ", route.path);
-        return false;
-      }
-      groups[0] = request.path;
-      break;
-    case MatchSpec::Kind::kRegex: {
-      re2::StringPiece sub[kMaxGroups + 1];
-      re2::StringPiece input(request.path.data(), request.path.size());
-      if (!route.regex->Match(input, 0, input.size(), RE2::UNANCHORED, sub,
-                              route.group_count + 1)) {
-        if (why_not) *why_not = absl::StrCat("path does not match ", route.regex->pattern());
-        return false;
-      }
-      for (int i = 0; i <= route.group_count; ++i) groups[i] = std::string_view(sub[i].data(), sub[i].size());
-      break;
-    }
   }
-  if (!route.methods.empty() &&
-      std::find(route.methods.begin(), route.methods.end(), request.method) == route.methods.end()) {
-    if (why_not) {
-      *why_not = absl::StrCat("method ", Sv(request.method), " is not one of ",
-                              absl::StrJoin(route.methods, ", "));
-    }
-    return false;
+  // kAppend: the template's query, '&', the original one; no empty '?' or dangling '&'.
+  const std::string_view original = query.empty() ? query : query.substr(1);
+  if (template_query) {
+    while (!out->empty() && (out->back() == '&' || out->back() == '?')) out->pop_back();
   }
-  for (const auto& [name, value] : route.headers) {
-    std::optional<std::string_view> found;
-    if (request.headers) found = request.headers->Find(name);
-    if (!found) {
-      if (why_not) *why_not = absl::StrCat("header ", name, " is missing");
-      return false;
-    }
-    if (*found != value) {
-      if (why_not) *why_not = absl::StrCat("header ", name, " is not '", value, "'");
-      return false;
-    }
+  if (original.empty()) return;
+  out->push_back(out->find('?') == std::string::npos ? '?' : '&');
+  out->append(original);
+}
+
+RouteDecision Decide(const CompiledRoute& route, const RouteRequest& request,
+                     const MatchGroups& groups) {
+  RouteDecision decision;
+  decision.route = &route;
+  if (route.action == CompiledRoute::Action::kRespond) return decision;
+  std::string& out = decision.target;
+  if (route.path_rewrite) {
+    const int condition_groups =
+        route.capture_from == CompiledRoute::CaptureFrom::kNone ? 0 : route.capture_group_count + 1;
+    route.path_rewrite->Expand(groups.path, route.group_count + 1, groups.condition,
+                               condition_groups, &out);
+    AppendQuery(route.query_mode, request.query, route.path_rewrite->ContainsQuery(), &out);
+  } else if (route.prefix_rewrite) {
+    out.reserve(route.prefix_rewrite->size() + request.path.size() + request.query.size());
+    out.append(*route.prefix_rewrite);
+    out.append(request.path.substr(route.path.size()));
+    AppendQuery(route.query_mode, request.query, false, &out);
+  } else {
+    out.reserve(request.path.size() + request.query.size());
+    out.append(request.path);
+    AppendQuery(route.query_mode, request.query, false, &out);
   }
-  return true;
+  return decision;
+}
+
+void FillCaptures(const CompiledRoute& route, const MatchGroups& groups,
+                  RouteTable::Captures* captures) {
+  for (int i = 0; i <= route.group_count; ++i) captures->path.emplace_back(groups.path[i]);
+  if (route.capture_from == CompiledRoute::CaptureFrom::kNone) return;
+  for (int i = 0; i <= route.capture_group_count; ++i) {
+    captures->condition.emplace_back(groups.condition[i]);
+  }
+  captures->condition_source = router_internal::DescribeCaptureCondition(route);
 }
 
 }  // namespace
@@ -89,44 +89,27 @@ RouteTable RouteTable::Build(const std::vector<RouteSpec>& routes,
   return table;
 }
 
-RouteDecision RouteTable::Decide(const CompiledRoute& route, const RouteRequest& request,
-                                 const std::string_view* groups) const {
-  RouteDecision decision;
-  decision.route = &route;
-  if (route.action == CompiledRoute::Action::kRespond) return decision;
-  std::string& out = decision.target;
-  if (route.path_rewrite) {
-    route.path_rewrite->Expand(groups, route.group_count + 1, &out);
-    if (!route.path_rewrite->ContainsQuery()) out.append(request.query);
-  } else if (route.prefix_rewrite) {
-    out.reserve(route.prefix_rewrite->size() + request.path.size() + request.query.size());
-    out.append(*route.prefix_rewrite);
-    out.append(request.path.substr(route.path.size()));
-    out.append(request.query);
-  } else {
-    out.reserve(request.path.size() + request.query.size());
-    out.append(request.path);
-    out.append(request.query);
-  }
-  return decision;
-}
-
 RouteDecision RouteTable::Route(const RouteRequest& request) const {
-  std::string_view groups[kMaxGroups + 1];
+  MatchGroups groups;
   for (const auto& route : routes_) {
-    if (Matches(*route, request, groups, nullptr)) return Decide(*route, request, groups);
+    if (MatchRoute(*route, request, &groups, nullptr)) return Decide(*route, request, groups);
   }
   return {};
 }
 
-RouteDecision RouteTable::Explain(const RouteRequest& request, std::vector<Check>* checks) const {
-  std::string_view groups[kMaxGroups + 1];
+RouteDecision RouteTable::Explain(const RouteRequest& request, std::vector<Check>* checks,
+                                  Captures* captures) const {
+  MatchGroups groups;
   for (const auto& route : routes_) {
-    Check check{route->name, false, ""};
-    check.matched = Matches(*route, request, groups, &check.reason);
-    if (check.matched) check.reason = "matched";
-    checks->push_back(std::move(check));
-    if (checks->back().matched) return Decide(*route, request, groups);
+    MatchTrace trace;
+    Check& check = checks->emplace_back();
+    check.route = route->name;
+    check.matched = MatchRoute(*route, request, &groups, &trace);
+    check.reason = check.matched ? "matched" : std::move(trace.reason);
+    check.conditions = std::move(trace.conditions);
+    if (!check.matched) continue;
+    if (captures != nullptr) FillCaptures(*route, groups, captures);
+    return Decide(*route, request, groups);
   }
   return {};
 }

@@ -1,6 +1,7 @@
-// The compiled, ordered route list of one config snapshot: matchers (prefix / exact / RE2 regex,
-// methods, headers) and rewrite actions, built once at config time. Matching a request costs no
-// compilation and no allocation except the rewritten target itself.
+// The compiled, ordered route list of one config snapshot: matchers (prefix / exact / RE2 regex
+// path, methods, hosts, header and query conditions) and rewrite actions, built once at config
+// time. Matching a request costs no compilation and no allocation except the rewritten target
+// itself.
 //
 // Ownership: held by a Snapshot (immutable, shared by all workers through shared_ptr).
 // Thread-safety: Build() runs on the control thread; const methods may be called from any thread.
@@ -35,6 +36,9 @@ struct RouteRequest {
   std::string_view path;
   std::string_view query;
   const HeaderSource* headers = nullptr;
+  // The authority as sent (absolute-form authority, else the Host field); "" means: the "host"
+  // field of `headers`. Hosts match it without its port and trailing dot, ignoring case.
+  std::string_view host;
 };
 
 struct RouteDecision {
@@ -56,20 +60,35 @@ class RouteTable {
   // First matching route, with its rewritten target computed.
   RouteDecision Route(const RouteRequest& request) const;
 
-  // Like Route(), but records for every route tried why it did not match (for Explain).
+  // One condition of a route as Explain saw it: "path starts with /api/", "header user-agent
+  // matches Mobile (inverted)", "host is one of shop.example.com, *.shop.example.com".
+  struct ConditionCheck {
+    std::string condition;
+    bool matched = false;
+    friend bool operator==(const ConditionCheck&, const ConditionCheck&) = default;
+  };
+  // Like Route(), but records for every route tried whether it matched, every condition it has
+  // (all are evaluated) and, when it did not match, the first failing condition as `reason`
+  // ("path does not start with /docs/", "host a.example is not one of shop.example.com").
   struct Check {
     std::string route;
     bool matched = false;
     std::string reason;
+    std::vector<ConditionCheck> conditions;
   };
-  RouteDecision Explain(const RouteRequest& request, std::vector<Check>* checks) const;
+  // The capture groups the matched route's templates see.
+  struct Captures {
+    std::vector<std::string> path;       // $0..$N
+    std::vector<std::string> condition;  // %0..%N; empty when the route has no regex condition
+    std::string condition_source;        // that condition, e.g. "header user-agent matches (\w+)"
+  };
+  RouteDecision Explain(const RouteRequest& request, std::vector<Check>* checks,
+                        Captures* captures = nullptr) const;
 
   size_t size() const { return routes_.size(); }
   const CompiledRoute& at(size_t index) const { return *routes_[index]; }
 
  private:
-  RouteDecision Decide(const CompiledRoute& route, const RouteRequest& request,
-                       const std::string_view* groups) const;
   std::vector<std::unique_ptr<CompiledRoute>> routes_;
 };
 

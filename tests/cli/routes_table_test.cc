@@ -74,6 +74,39 @@ TEST(RoutesTableTest, OneRowPerRouteInMatchOrder) {
               ElementsAre("temp", "any", "-", "-", "redirect 302 /elsewhere", "-", "-"));
 }
 
+TEST(RoutesTableTest, ConditionsShowHostsHeaderConditionsQueryAndCase) {
+  config::v1::Config config;
+  std::vector<yaml::YamlError> errors;
+  ASSERT_TRUE(yaml::ParseConfig(R"yaml(routes:
+  - name: m
+    match:
+      path_prefix: /Shop/
+      case_insensitive: true
+      methods: [GET]
+      hosts: [shop.example.com, "*.example.org"]
+      headers:
+        - {name: user-agent, regex: Mobile}
+        - {name: x-env, exact: prod, invert: true}
+        - {name: x-debug, present: true}
+        - {name: x-trace, present: false}
+        - {name: x-a, regex: a, invert: true}
+      query: {regex: "lang=de", invert: true}
+    rewrite: {path: /m, query: append}
+    cluster: app
+  - name: legacy
+    match: {path_exact: /a, headers: {x-b: "2"}, query: {regex: "^$"}}
+    cluster: app
+)yaml",
+                                &config, nullptr, &errors));
+  EXPECT_THAT(RouteCells(config.routes(0)),
+              ElementsAre("m", "prefix /Shop/ (i)",
+                          "GET host=shop.example.com,*.example.org user-agent~Mobile x-env!=prod "
+                          "x-debug !x-trace x-a!~a query!~lang=de",
+                          "path=/m query=append", "cluster app", "15s", "-"));
+  EXPECT_THAT(RouteCells(config.routes(1)), ElementsAre("legacy", "exact /a", "x-b=2 query~^$",
+                                                        "-", "cluster app", "15s", "-"));
+}
+
 TEST(RoutesTableTest, AlignsColumns) {
   v1::GetConfigResponse response = Response();
   response.mutable_config()->mutable_routes()->DeleteSubrange(1, 5);

@@ -441,6 +441,18 @@ TEST_F(RwctlFakeServerTest, CompletionKnowsEverySubcommandFlagAndFormat) {
     }
   }
 
+  {
+    RwctlResult import_help = Rwctl({"import", "apache", "--help"});
+    ASSERT_EQ(import_help.exit_code, 0) << import_help.Describe();
+    std::set<std::string> offered = Complete({"rwctl", "import", "apache", "--"});
+    for (const auto& flag : LongFlags(import_help.out)) {
+      EXPECT_TRUE(offered.contains(flag)) << "rwctl import apache " << flag;
+    }
+    EXPECT_TRUE(top.contains("import"));
+    EXPECT_EQ(Complete({"rwctl", "import", ""}), (std::set<std::string>{"apache"}));
+    EXPECT_EQ(Complete({"rwctl", "import", "apache", "-o", ""}),
+              (std::set<std::string>{"json", "yaml"}));
+  }
   EXPECT_EQ(Complete({"rwctl", "get", ""}), (std::set<std::string>{"clusters", "routes"}));
   EXPECT_EQ(Complete({"rwctl", "--server", "a:1", "get", "routes", "-o", ""}),
             (std::set<std::string>{"json", "text", "yaml"}));

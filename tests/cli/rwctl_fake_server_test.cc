@@ -305,5 +305,54 @@ TEST_F(RwctlFakeServerTest, ExplainPrintsOneLinePerWeightedBackend) {
   EXPECT_THAT(r.out, Not(HasSubstr("backend ")));
 }
 
+TEST_F(RwctlFakeServerTest, ExplainPrintsConditionsAndCaptures) {
+  rwproxy::control::v1::ExplainResponse explain;
+  explain.set_version(5);
+  auto* desktop = explain.add_checks();
+  desktop->set_route("desktop");
+  desktop->set_reason("header user-agent matches Mobile (inverted)");
+  auto* path = desktop->add_conditions();
+  path->set_condition("path starts with /shop/");
+  path->set_matched(true);
+  auto* ua = desktop->add_conditions();
+  ua->set_condition("header user-agent matches Mobile (inverted)");
+  auto* mobile = explain.add_checks();
+  mobile->set_route("mobile");
+  mobile->set_matched(true);
+  auto* host = mobile->add_conditions();
+  host->set_condition("host is one of *.example.com");
+  host->set_matched(true);
+  explain.set_matched(true);
+  explain.set_route("mobile");
+  explain.set_action("cluster");
+  explain.set_rewritten_path("/m/15E148/cart?lang=de");
+  explain.add_path_captures("/shop/cart");
+  explain.add_path_captures("cart");
+  explain.add_condition_captures("Mobile/15E148 x");
+  explain.add_condition_captures("15E148");
+  explain.add_condition_captures("");
+  explain.set_capture_source("header user-agent matches Mobile/(\\w+)( x)?");
+  fake_.set_explain(explain);
+
+  RwctlResult r = Ctl({"explain", "GET", "/shop/cart?lang=de", "-H", "User-Agent: Mobile/15E148"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("  desktop              no match: header user-agent matches Mobile "
+                               "(inverted)\n"
+                               "      yes  path starts with /shop/\n"
+                               "      no   header user-agent matches Mobile (inverted)\n"
+                               "  mobile               match\n"
+                               "      yes  host is one of *.example.com\n"
+                               "route: mobile\n"));
+  EXPECT_THAT(r.out, HasSubstr("rewritten path: /m/15E148/cart?lang=de\n"));
+  EXPECT_THAT(r.out, HasSubstr("captures: $0=/shop/cart $1=cart\n"
+                               "captures from header user-agent matches Mobile/(\\w+)( x)?: "
+                               "%0=\"Mobile/15E148 x\" %1=15E148 %2=\"\"\n"));
+
+  r = Ctl({"explain", "GET", "/shop/cart", "-o", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("\"condition_captures\": ["));
+  EXPECT_THAT(r.out, HasSubstr("\"conditions\""));
+}
+
 }  // namespace
 }  // namespace rwtest

@@ -153,6 +153,13 @@ TEST_F(RwctlTest, ExplainShowsChecksAndTheMatch) {
   EXPECT_THAT(r.out, HasSubstr("rewritten path: /users/7\n"));
   EXPECT_THAT(r.out, HasSubstr("cluster: app\n"));
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("endpoint: 127.0.0.1:", env_.upstream_port("app"))));
+  // Every condition of every route tried, and the groups the matched route's template used.
+  EXPECT_THAT(r.out, HasSubstr("  canary               no match: header x-canary is missing\n"
+                               "      yes  path starts with /api/\n"
+                               "      no   header x-canary is '1'\n"
+                               "  api                  match\n"
+                               "      yes  path matches ^/api/(.*)$\n"));
+  EXPECT_THAT(r.out, HasSubstr("captures: $0=/api/users/7 $1=users/7\n"));
   r = Ctl({"explain", "GET", "/api/users/7", "-H", "x-canary: 1"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_THAT(r.out, HasSubstr("route: canary\naction: respond\n"));

@@ -92,7 +92,7 @@ TEST(ConfigYamlTest, RecordsMapEntries) {
   ASSERT_TRUE(ParseConfig("routes:\n  - match:\n      headers:\n        x-canary: \"1\"\n", &config,
                           &map, &errors))
       << Describe(errors);
-  EXPECT_EQ(config.routes(0).match().headers().at("x-canary"), "1");
+  EXPECT_EQ(config.routes(0).match().legacy_headers().at("x-canary"), "1");
   EXPECT_EQ(map.at("routes[0].match.headers.x-canary"), (Position{4, 9}));
 }
 
@@ -323,9 +323,9 @@ TEST(ConfigYamlTest, RoundTripsAwkwardValuesAndPresence) {
   cluster->mutable_pool()->set_max_pending(4294967295u);
   auto* route = config.add_routes();
   route->mutable_match()->set_path_prefix("");  // oneof member set to ""
-  (*route->mutable_match()->mutable_headers())["x-b"] = "";
-  (*route->mutable_match()->mutable_headers())["X-A"] = "1";
-  (*route->mutable_match()->mutable_headers())["has space"] = "v";
+  (*route->mutable_match()->mutable_legacy_headers())["x-b"] = "";
+  (*route->mutable_match()->mutable_legacy_headers())["X-A"] = "1";
+  (*route->mutable_match()->mutable_legacy_headers())["has space"] = "v";
   route->mutable_rewrite();  // present, empty
   route->set_cluster("");
   config.add_routes()->mutable_respond();

@@ -151,8 +151,10 @@ routes:
   EXPECT_EQ(spec.clusters[1].lb_policy, LbPolicy::kRandom);
   const RouteSpec& p = spec.routes[0];
   EXPECT_EQ(p.match.methods, (std::vector<std::string>{"GET", "POST", "M-SEARCH"}));
-  using Headers = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(p.match.headers, (Headers{{"accept", "text/html"}, {"x-canary", "1"}}));
+  // The map form: exact conditions, names lowercased and sorted.
+  using Kind = HeaderCondition::Kind;
+  EXPECT_EQ(p.match.headers, (std::vector<HeaderCondition>{{"accept", Kind::kExact, "text/html"},
+                                                           {"x-canary", Kind::kExact, "1"}}));
   EXPECT_EQ(p.rewrite.prefix, "/");
   EXPECT_EQ(p.rewrite.host, "internal.example:8080");
   EXPECT_EQ(spec.routes[1].rewrite.host, "[::1]");

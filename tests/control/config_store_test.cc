@@ -11,10 +11,10 @@ TEST(ContentHashTest, IsSixteenHexDigitsAndIgnoresMapOrder) {
   EXPECT_EQ(ContentHash(a), ContentHash(Tagged("a")));
   EXPECT_NE(ContentHash(a), ContentHash(Tagged("b")));
   Config x = a, y = a;
-  (*x.mutable_routes(0)->mutable_match()->mutable_headers())["x-one"] = "1";
-  (*x.mutable_routes(0)->mutable_match()->mutable_headers())["x-two"] = "2";
-  (*y.mutable_routes(0)->mutable_match()->mutable_headers())["x-two"] = "2";
-  (*y.mutable_routes(0)->mutable_match()->mutable_headers())["x-one"] = "1";
+  (*x.mutable_routes(0)->mutable_match()->mutable_legacy_headers())["x-one"] = "1";
+  (*x.mutable_routes(0)->mutable_match()->mutable_legacy_headers())["x-two"] = "2";
+  (*y.mutable_routes(0)->mutable_match()->mutable_legacy_headers())["x-two"] = "2";
+  (*y.mutable_routes(0)->mutable_match()->mutable_legacy_headers())["x-one"] = "1";
   EXPECT_EQ(ContentHash(x), ContentHash(y));
 }
 

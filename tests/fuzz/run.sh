@@ -4,6 +4,8 @@
 #   http     the HTTP parsers and framing policy (corpus/)
 #   config   YAML -> proto -> config::Check -> the violations the control API sends (corpus-config/)
 #   explain  Explain's input limits and routing on a compiled snapshot (corpus-explain/)
+#   apache   `rwctl import apache`: httpd config text -> routes that must pass config::Check
+#            (corpus-apache/)
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 seconds each, every target; CI runs
 # it after the tests). A crash leaves crash-* in build/fuzz/<target>/: add it to the corpus.
 set -euo pipefail
@@ -11,7 +13,7 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(http config explain)
+((${#targets[@]})) || targets=(http config explain apache)
 need=()
 command -v clang++-14 >/dev/null || need+=(clang-14)
 dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed" ||
@@ -32,6 +34,7 @@ gen() {
     protoc --proto_path=. --cpp_out="$out/gen" proto/config.proto proto/control.proto
 }
 config_sources=(config/check.cc config/translate.cc config/translate_resilience.cc
+                config/translate_headers.cc config/translate_match.cc
                 config/config_yaml.cc config/config_yaml_emit.cc config/yaml_load.cc
                 config/compiled_route.cc
                 config/template.cc "$out/gen/proto/config.pb.cc" "$out/gen/proto/control.pb.cc")
@@ -57,7 +60,11 @@ build() {
         server/router/route_table.cc server/http/path_normalize.cc server/http/codec.cc \
         server/upstream/resolver.cc "${config_sources[@]}" \
         $(libs) -lpthread -o "$out/explain_fuzz" ;;
-    *) echo "unknown fuzz target '$target' (http, config, explain)" >&2; exit 2 ;;
+    apache)
+      gen
+      clang++-14 "${flags[@]}" -I"$out/gen" tests/fuzz/apache_import_fuzz.cc cli/import/*.cc \
+        "${config_sources[@]}" $(libs) -o "$out/apache_fuzz" ;;
+    *) echo "unknown fuzz target '$target' (http, config, explain, apache)" >&2; exit 2 ;;
   esac
 }
 

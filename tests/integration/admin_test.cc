@@ -128,10 +128,16 @@ clusters:
                                           port, R"yaml("]
 routes:
   - name: api
-    match: {path_prefix: /api/}
+    match:
+      path_prefix: /api/
+      case_insensitive: true
+      hosts: [Shop.Example.com]
+      headers: [{name: user-agent, regex: Mobile, invert: true}, {name: x-debug, present: false}]
+      query: {regex: "a=1"}
+    rewrite: {query: discard}
     cluster: app
   - name: deny
-    match: {path_exact: /admin, methods: [GET]}
+    match: {path_exact: /admin, methods: [GET], headers: {X-A: "1"}}
     respond: {status: 403, body: "no\n"}
 )yaml");
   RW_ASSERT_OK(env_.StartProxy(config, {"--dns-hosts-file", hosts}));
@@ -161,6 +167,15 @@ routes:
   EXPECT_TRUE(routes[0].at("retry").is_null());
   EXPECT_EQ(routes[1].at("match").at("path_exact"), "/admin");
   EXPECT_EQ(routes[1].at("match").at("methods"), json::array({"GET"}));
+  // Match conditions as config.proto writes them; the map form of headers is exact conditions.
+  EXPECT_EQ(routes[0].at("match"), json::parse(R"({"path_prefix":"/api/","case_insensitive":true,
+      "methods":[],"hosts":["shop.example.com"],"headers":[
+      {"name":"user-agent","regex":"Mobile","invert":true},
+      {"name":"x-debug","present":false,"invert":false}],"query":{"regex":"a=1","invert":false}})"));
+  EXPECT_EQ(routes[0].at("rewrite").at("query"), "discard");
+  EXPECT_EQ(routes[1].at("match").at("headers"),
+            json::parse(R"([{"name":"x-a","exact":"1","invert":false}])"));
+  EXPECT_TRUE(routes[1].at("match").at("query").is_null());
   EXPECT_EQ(routes[1].at("respond"), json::parse(R"({"status":403,"body":"no\n"})"));
   EXPECT_EQ(dump.at("config").at("http").at("normalize_path"), true);
 }

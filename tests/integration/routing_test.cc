@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/integration/integration_fixture.h"
+#include "tests/support/recording_upstream.h"
 
 namespace rwtest {
 namespace {
@@ -186,6 +187,66 @@ TEST_F(RoutingTest, UnknownFlagExitsNonZeroWithMessage) {
   RW_ASSERT_OK(result);
   EXPECT_NE(result->first, 0);
   EXPECT_FALSE(result->second.empty());
+}
+
+// Host, header and query conditions with %N and query: append, end to end: the strict recording
+// upstream must receive exactly the rewritten request line, and only for requests that match.
+TEST_F(RoutingTest, ConditionsAndPercentGroupsRewriteTheRequestLine) {
+  RecordingUpstream upstream;
+  RW_ASSERT_OK(upstream.Start());
+  env_.SetAddress("rec", upstream.port());
+  RW_ASSERT_OK(env_.StartProxy(R"yaml(
+clusters:
+  - name: rec
+    endpoints: ["{{rec}}"]
+routes:
+  - name: mobile
+    match:
+      path_regex: "^/shop/(.*)$"
+      hosts: ["*.example.com"]
+      headers:
+        - {name: user-agent, regex: "Mobile/\\w+"}
+      query: {regex: "(?:^|&)lang=(\\w+)"}
+    rewrite: {path: "/m/%1/$1?src=m", query: append}
+    cluster: rec
+)yaml",
+                               {"--workers", "1"}));
+  struct Row {
+    const char* request;
+    int status;
+  };
+  const Row rows[] = {
+      {"GET /shop/cart?lang=de&x=1 HTTP/1.1\r\nHost: WWW.Example.com:8080\r\n"
+       "User-Agent: Foo Mobile/15E148\r\n\r\n",
+       200},
+      {"GET /shop/cart?lang=de HTTP/1.1\r\nHost: www.example.org\r\n"
+       "User-Agent: Foo Mobile/15E148\r\n\r\n",
+       404},  // host
+      {"GET /shop/cart?lang=de HTTP/1.1\r\nHost: www.example.com\r\n"
+       "User-Agent: Desktop\r\n\r\n",
+       404},  // header
+      {"GET /shop/cart?x=1 HTTP/1.1\r\nHost: www.example.com\r\n"
+       "User-Agent: Mobile/1\r\n\r\n",
+       404},  // query
+      // An absolute-form authority is the request's host, not the Host field.
+      {"GET http://a.b.example.com/shop/x?lang=en HTTP/1.1\r\nHost: other.org\r\n"
+       "User-Agent: Mobile/1\r\n\r\n",
+       200},
+  };
+  for (const Row& row : rows) {
+    auto conn = Connect();
+    RW_ASSERT_OK(conn);
+    RW_ASSERT_OK((*conn)->WriteRaw(row.request));
+    auto res = (*conn)->ReadResponse();
+    RW_ASSERT_OK(res);
+    EXPECT_EQ(res->status, row.status) << row.request << res->body;
+  }
+  auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  auto request_line = [](const std::string& bytes) { return bytes.substr(0, bytes.find("\r\n")); };
+  EXPECT_EQ(request_line(requests[0].bytes), "GET /m/de/cart?src=m&lang=de&x=1 HTTP/1.1");
+  EXPECT_EQ(request_line(requests[1].bytes), "GET /m/en/x?src=m&lang=en HTTP/1.1");
+  EXPECT_TRUE(upstream.errors().empty()) << upstream.errors()[0];
 }
 
 }  // namespace

@@ -4,42 +4,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "server/http/codec.h"
+#include "tests/server/route_test_util.h"
 
 namespace rwproxy {
 namespace {
-
-// A header list for route matching (names compared case-insensitively).
-class TestHeaders : public HeaderSource {
- public:
-  void set(std::string name, std::string value) {
-    for (auto& [key, old] : fields_) {
-      if (EqualsIgnoreCase(key, name)) {
-        old = std::move(value);
-        return;
-      }
-    }
-    fields_.emplace_back(std::move(name), std::move(value));
-  }
-  std::optional<std::string_view> Find(std::string_view name) const override {
-    for (const auto& [key, value] : fields_) {
-      if (EqualsIgnoreCase(key, name)) return std::string_view(value);
-    }
-    return std::nullopt;
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> fields_;
-};
-
-RouteSpec MakeRoute(std::string name, MatchSpec::Kind kind, std::string path) {
-  RouteSpec r;
-  r.name = std::move(name);
-  r.match.kind = kind;
-  r.match.path = std::move(path);
-  r.action = ClusterAction{{BackendSpec{"app", 1}}};
-  return r;
-}
 
 class RouteTableTest : public testing::Test {
  protected:
@@ -99,7 +67,7 @@ TEST_F(RouteTableTest, FirstMatchWins) {
 TEST_F(RouteTableTest, MethodsAndHeadersMustMatch) {
   RouteSpec r = MakeRoute("canary", MatchSpec::Kind::kPrefix, "/");
   r.match.methods = {"GET", "HEAD"};
-  r.match.headers = {{"x-canary", "1"}};
+  r.match.headers = {Exact("x-canary", "1")};
   RouteTable table = Build({r});
   EXPECT_EQ(Lookup(table, "/").route, nullptr);  // header missing
   headers_.set("X-Canary", "1");

@@ -20,14 +20,22 @@ std::string Flatten(Gather& gather) {
 }
 
 // What the proxy sends upstream for `raw` (head and, for chunked, the re-chunked body).
-std::string Upstream(const std::string& raw, std::string_view target = "/t") {
+std::string Upstream(const std::string& raw, std::string_view target = "/t",
+                     const HeaderOpsSpec* ops = nullptr, std::string_view request_id = {}) {
   MessageHead head;
   ParseError parse;
   if (ParseRequestHead(raw, &head, &parse) != ParseStatus::kComplete) return "PARSE ERROR";
   RequestFraming framing;
   PolicyError policy;
   if (!CheckRequest(head, raw.data(), &framing, &policy)) return "POLICY ERROR";
-  UpstreamHead params{target, framing.host, "10.0.0.9", framing.body, framing.length};
+  UpstreamHead params;
+  params.target = target;
+  params.host = framing.host;
+  params.client_address = "10.0.0.9";
+  params.body = framing.body;
+  params.length = framing.length;
+  params.request_id = request_id;
+  params.ops = ops;
   std::string scratch;
   Gather gather;
   BuildUpstreamHead(head, raw.data(), framing, params, &scratch, &gather);
@@ -88,6 +96,45 @@ TEST(UpstreamBytesTest, AbsoluteFormAuthorityIsTheHost) {
             "X-Forwarded-Proto: http\r\n\r\n");
 }
 
+// Client fields named in remove or set (in any case, each time they appear) are left out; set
+// and add fields follow the proxy's own, before the framing.
+TEST(UpstreamBytesTest, HeaderOpsRemoveSetAdd) {
+  HeaderOpsSpec ops;
+  ops.remove = {"cookie"};
+  ops.set = {{"x-env", "prod"}};
+  ops.add = {{"via", "1.1 rw"}};
+  EXPECT_EQ(Upstream("POST /x HTTP/1.1\r\nHost: a\r\nCookie: c1\r\nX-Keep: k\r\ncookie: c2\r\n"
+                     "X-ENV: old\r\nVia: 1.0 client\r\nContent-Length: 3\r\nAccept: */*\r\n\r\nabc",
+                     "/t", &ops),
+            "POST /t HTTP/1.1\r\nX-Keep: k\r\nVia: 1.0 client\r\nAccept: */*\r\nHost: a\r\n"
+            "X-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\nx-env: prod\r\n"
+            "via: 1.1 rw\r\nContent-Length: 3\r\n\r\nabc");
+}
+
+// The fields the proxy writes itself follow the ops too: set replaces the proxy's value (the
+// client's X-Forwarded-For values included), remove drops it.
+TEST(UpstreamBytesTest, HeaderOpsApplyToForwardedFieldsAndRequestId) {
+  const std::string raw =
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: http\r\n"
+      "X-Request-Id: from-client\r\n\r\n";
+  HeaderOpsSpec ops;
+  ops.set = {{"x-forwarded-proto", "https"}};
+  ops.remove = {"x-forwarded-for", "x-request-id"};
+  EXPECT_EQ(Upstream(raw, "/t", &ops, "generated-id"),
+            "GET /t HTTP/1.1\r\nHost: a\r\nx-forwarded-proto: https\r\n\r\n");
+  HeaderOpsSpec set_all;
+  set_all.set = {{"x-forwarded-for", "10.1.1.1"}, {"x-request-id", "fixed"}};
+  EXPECT_EQ(Upstream(raw, "/t", &set_all, "generated-id"),
+            "GET /t HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: http\r\n"
+            "x-forwarded-for: 10.1.1.1\r\nx-request-id: fixed\r\n\r\n");
+  // Without ops: the client's X-Request-Id is kept and the given one added (the session passes
+  // one only when it generated it).
+  EXPECT_EQ(Upstream(raw, "/t", nullptr, "generated-id"),
+            "GET /t HTTP/1.1\r\nX-Request-Id: from-client\r\nHost: a\r\n"
+            "X-Forwarded-For: 1.2.3.4, 10.0.0.9\r\nX-Forwarded-Proto: http\r\n"
+            "X-Request-Id: generated-id\r\n\r\n");
+}
+
 // What the client gets for an upstream head.
 std::string ClientHeadFor(const std::string& raw, ClientHead params) {
   MessageHead head;
@@ -124,6 +171,90 @@ TEST(ClientBytesTest, HeadResponseKeepsItsLengthButHasNoBody) {
   params.keep_alive = false;
   EXPECT_EQ(ClientHeadFor("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", params),
             "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nConnection: close\r\n\r\n");
+}
+
+TEST(ClientBytesTest, ResponseHeaderOpsRemoveSetAdd) {
+  ResponseHeaderOpsSpec ops;
+  ops.remove = {"x-powered-by"};
+  ops.set = {{"server", "rw"}};
+  ops.add = {{"set-cookie", "b=2"}};
+  ClientHead params;
+  params.body = BodyKind::kLength;
+  params.length = 2;
+  params.ops = &ops;
+  EXPECT_EQ(ClientHeadFor("HTTP/1.1 200 OK\r\nServer: apache\r\nX-Powered-By: php\r\n"
+                          "Set-Cookie: a=1\r\nx-powered-by: again\r\nContent-Length: 2\r\n\r\n",
+                          params),
+            "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nserver: rw\r\nset-cookie: b=2\r\n"
+            "Content-Length: 2\r\n\r\n");
+}
+
+// ProxyPassReverse: each URL field is rewritten where it stands, by the first entry that matches.
+TEST(ClientBytesTest, RewritesLocationPrefixesInPlace) {
+  ResponseHeaderOpsSpec ops;
+  ops.rewrite_location = {{"http://backend.internal:8081/", "/"},
+                          {"http://backend.internal:8081/app/", "/never/"},
+                          {"http://other/", "https://pub.example/"}};
+  ClientHead params;
+  params.ops = &ops;
+  EXPECT_EQ(ClientHeadFor("HTTP/1.1 302 Found\r\nDate: d\r\n"
+                          "Location:  http://backend.internal:8081/app/x?y=1\r\n"
+                          "Content-Location: http://backend.internal:8081/c\r\nX-A: a\r\n"
+                          "uri: http://other/u\r\nLink: <http://backend.internal:8081/l>\r\n"
+                          "Content-Length: 0\r\n\r\n",
+                          params),
+            "HTTP/1.1 302 Found\r\nDate: d\r\nLocation: /app/x?y=1\r\nContent-Location: /c\r\n"
+            "X-A: a\r\nuri: https://pub.example/u\r\nLink: <http://backend.internal:8081/l>\r\n"
+            "Content-Length: 0\r\n\r\n");
+}
+
+// Only a value that starts with `from`, exactly, in a URL field is rewritten.
+TEST(ClientBytesTest, KeepsLocationWhenNoPrefixMatches) {
+  ResponseHeaderOpsSpec ops;
+  ops.rewrite_location = {{"http://backend.internal:8081/", "/"}};
+  ClientHead params;
+  params.ops = &ops;
+  const std::string kept_before =
+      "Location: http://backend.internal:8082/x\r\n"
+      "Content-Location: https://backend.internal:8081/\r\n";
+  const std::string kept_after =
+      "X-Location: http://backend.internal:8081/x\r\nLocation: HTTP://backend.internal:8081/x\r\n"
+      "Location: http://backend.internal:8081\r\n";
+  EXPECT_EQ(ClientHeadFor("HTTP/1.1 301 Moved\r\n" + kept_before +
+                              "Location: http://backend.internal:8081/y\r\n" + kept_after +
+                              "Content-Length: 0\r\n\r\n",
+                          params),
+            "HTTP/1.1 301 Moved\r\n" + kept_before + "Location: /y\r\n" + kept_after +
+                "Content-Length: 0\r\n\r\n");
+}
+
+// set wins over rewrite_location: the upstream's Location is replaced, not rewritten.
+TEST(ClientBytesTest, SetLocationIsNotRewritten) {
+  ResponseHeaderOpsSpec ops;
+  ops.set = {{"location", "http://backend.internal:8081/fixed"}};
+  ops.rewrite_location = {{"http://backend.internal:8081/", "/"}};
+  ClientHead params;
+  params.ops = &ops;
+  EXPECT_EQ(ClientHeadFor("HTTP/1.1 302 Found\r\nLocation: http://backend.internal:8081/x\r\n"
+                          "Content-Length: 0\r\n\r\n",
+                          params),
+            "HTTP/1.1 302 Found\r\nlocation: http://backend.internal:8081/fixed\r\n"
+            "Content-Length: 0\r\n\r\n");
+}
+
+// A forwarded 103 goes out as the upstream sent it; the ops are for the final response.
+TEST(ClientBytesTest, InterimHeadIgnoresResponseHeaderOps) {
+  ResponseHeaderOpsSpec ops;
+  ops.remove = {"link"};
+  ops.add = {{"x-a", "1"}};
+  ops.rewrite_location = {{"http://b/", "/"}};
+  ClientHead params;
+  params.ops = &ops;
+  const std::string fields = "Link: </s.css>\r\nLocation: http://b/x\r\n";
+  EXPECT_EQ(ClientHeadFor("HTTP/1.1 103 Early Hints\r\n" + fields + "\r\n", params),
+            "HTTP/1.1 103 Early Hints\r\n" + fields + "\r\n");
+  EXPECT_EQ(ClientHeadFor("HTTP/1.1 200 OK\r\n" + fields + "\r\n", params),
+            "HTTP/1.1 200 OK\r\nLocation: /x\r\nx-a: 1\r\nContent-Length: 0\r\n\r\n");
 }
 
 TEST(LocalReplyTest, NoBodyFor204And304AndHead) {

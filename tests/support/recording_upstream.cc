@@ -170,16 +170,21 @@ void RecordingUpstream::Serve(int fd, int index) {
       std::string error;
       Frame frame = FrameRequest(pending, &size, &error);
       if (frame == Frame::kIncomplete) break;
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       if (frame == Frame::kError) {
         errors_.push_back("connection " + std::to_string(index) + ": " + error + " in: " + pending);
         pending.clear();
         ::shutdown(fd, SHUT_RDWR);
         break;
       }
-      requests_.push_back({index, pending.substr(0, size)});
+      std::string request = pending.substr(0, size);
+      requests_.push_back({index, request});
       pending.erase(0, size);
-      (void)::send(fd, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      std::string reply = reply_;
+      std::function<std::string(const std::string&)> reply_fn = reply_fn_;
+      lock.unlock();
+      if (reply_fn) reply = reply_fn(request);
+      (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
     }
   }
   if (!pending.empty()) {

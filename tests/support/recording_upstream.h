@@ -1,9 +1,10 @@
 // A byte-exact, strict upstream for framing tests: it records every byte each connection
 // receives, splits them into requests with its own strict HTTP/1.1 rules (independent of
 // rwproxy's codec: CRLF only, Content-Length digits only, Transfer-Encoding exactly "chunked"
-// with canonical chunks and no trailers), answers each request with "200 ok", and reports any
-// byte that does not frame a valid request as an error instead of tolerating it. A lenient test
-// upstream would hide exactly the desync bugs this one exists to catch.
+// with canonical chunks and no trailers), answers each request ("200 ok" unless set_reply or
+// set_reply_fn says otherwise), and reports any byte that does not frame a valid request as an
+// error instead of tolerating it. A lenient test upstream would hide exactly the desync bugs this
+// one exists to catch.
 //
 // Ownership: owned by the test; runs one accept thread and one thread per connection on
 // 127.0.0.1, all joined by the destructor. Thread-safety: the accessors may be called from any
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,6 +42,13 @@ class RecordingUpstream {
     std::lock_guard<std::mutex> lock(mu_);
     reply_ = std::move(reply);
   }
+  // Optional: builds each reply from the request's exact bytes (e.g. a Location naming the
+  // request's path); it replaces set_reply's fixed reply while set. Called on the connection's
+  // thread, without the upstream's lock held; it must return one complete response.
+  void set_reply_fn(std::function<std::string(const std::string& request_bytes)> fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    reply_fn_ = std::move(fn);
+  }
   uint16_t port() const { return port_; }
 
   std::vector<Request> requests() const;
@@ -62,6 +71,7 @@ class RecordingUpstream {
   std::vector<Request> requests_;
   std::vector<std::string> errors_;
   std::string reply_ = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  std::function<std::string(const std::string&)> reply_fn_;
 };
 
 }  // namespace rwtest
