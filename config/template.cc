@@ -34,11 +34,37 @@ bool UrlSafe(unsigned char c) {
   }
 }
 
-void AppendEncoded(std::string_view value, std::string* out) {
+// True when a '/'-separated segment of `value` is "." or "..", written with dots or %2E.
+bool HasDotSegment(std::string_view value) {
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t end = value.find('/', start);
+    if (end == std::string_view::npos) end = value.size();
+    int dots = 0;
+    bool only_dots = end > start;
+    for (size_t i = start; i < end && only_dots;) {
+      if (value[i] == '.') {
+        ++dots;
+        ++i;
+      } else if (value[i] == '%' && i + 2 < end && value[i + 1] == '2' &&
+                 (value[i + 2] == 'e' || value[i + 2] == 'E')) {
+        ++dots;
+        i += 3;
+      } else {
+        only_dots = false;
+      }
+    }
+    if (only_dots && dots <= 2) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+void AppendEncoded(std::string_view value, bool in_query, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char c : value) {
     const auto b = static_cast<unsigned char>(c);
-    if (UrlSafe(b)) {
+    if (UrlSafe(b) && (in_query || c != '?')) {
       out->push_back(c);
     } else {
       out->push_back('%');
@@ -86,14 +112,14 @@ absl::StatusOr<RewriteTemplate> RewriteTemplate::Parse(std::string_view text, in
       return Bad(text, absl::StrCat("%", group, " but the last regex condition has ",
                                     Groups(max_condition_group)));
     }
-    t.pieces_.push_back(Piece{std::move(literal), group, c == '%'});
+    t.pieces_.push_back(Piece{std::move(literal), group, c == '%', t.contains_query_});
     literal.clear();
   }
   if (!literal.empty()) t.pieces_.push_back(Piece{std::move(literal), -1, false});
   return t;
 }
 
-void RewriteTemplate::Expand(const std::string_view* groups, int group_count,
+bool RewriteTemplate::Expand(const std::string_view* groups, int group_count,
                              const std::string_view* condition_groups, int condition_group_count,
                              std::string* out) const {
   for (const Piece& piece : pieces_) {
@@ -102,9 +128,12 @@ void RewriteTemplate::Expand(const std::string_view* groups, int group_count,
     if (!piece.condition) {
       if (piece.group < group_count) out->append(groups[piece.group]);
     } else if (piece.group < condition_group_count) {
-      AppendEncoded(condition_groups[piece.group], out);
+      const std::string_view value = condition_groups[piece.group];
+      if (!piece.in_query && HasDotSegment(value)) return false;
+      AppendEncoded(value, piece.in_query, out);
     }
   }
+  return true;
 }
 
 }  // namespace rwproxy

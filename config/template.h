@@ -35,12 +35,16 @@ class RewriteTemplate {
   // Appends the expansion to *out. groups[i] is $i and condition_groups[i] is %i; a group that
   // did not take part (or is beyond the count given) is empty. %N values come from header or
   // query bytes, so each byte that may not appear in a request target (controls, space, DEL,
-  // non-ASCII, and " # < > \ ^ ` { | }) is written percent-encoded.
-  void Expand(const std::string_view* groups, int group_count,
-              const std::string_view* condition_groups, int condition_group_count,
-              std::string* out) const;
+  // non-ASCII, and " # < > \ ^ ` { | }) is written percent-encoded; in the path part (before the
+  // template's first '?') '?' too, so a value cannot start a query. Returns false, with *out
+  // unspecified, when a %N value in the path part holds a dot segment ("..", ".", "%2e%2e" between
+  // slashes): the path was routed normalized, and a client-chosen "../" must not move it
+  // elsewhere upstream.
+  [[nodiscard]] bool Expand(const std::string_view* groups, int group_count,
+                            const std::string_view* condition_groups, int condition_group_count,
+                            std::string* out) const;
   void Expand(const std::string_view* groups, int group_count, std::string* out) const {
-    Expand(groups, group_count, nullptr, 0, out);
+    (void)Expand(groups, group_count, nullptr, 0, out);  // $N only: always true
   }
 
   // True when the template text has a '?' (it writes its own query string).
@@ -51,6 +55,7 @@ class RewriteTemplate {
     std::string literal;
     int group = -1;          // -1: literal only
     bool condition = false;  // `group` is %N rather than $N
+    bool in_query = false;   // after the template's first '?'
   };
   std::vector<Piece> pieces_;
   bool contains_query_ = false;

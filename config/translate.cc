@@ -219,6 +219,11 @@ RewriteSpec TranslateRewrite(const v1::Route& route, const std::string& path, Er
   if (!rewrite.path().empty()) {
     if (HasSpaceOrControl(rewrite.path())) {
       errors->Add(path + ".path", "must not contain spaces or control characters");
+    } else if (rewrite.path()[0] != '/' && rewrite.path()[0] != '$' &&
+               rewrite.path()[0] != '%') {
+      errors->Add(path + ".path",
+                  absl::StrCat("must start with '/' or a group ($1, %1), got '", rewrite.path(),
+                               "'"));
     }
     spec.path = rewrite.path();
   }

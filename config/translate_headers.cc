@@ -18,7 +18,9 @@ namespace v1 = ::rwproxy::config::v1;
 
 enum class Direction { kRequest, kResponse };
 
-// Bounds that keep an edited head within the proxy's head limits (100 fields, 64 KiB).
+// Bounds on what one route adds. They do not make an edited head fit the parse limits of a next
+// rwproxy hop in every case: a request already at 95 fields plus the proxy's own 5 plus 32 added
+// ones is over its 100 fields (it would answer 431). Keep the number of edits small.
 constexpr int kMaxHeaderEdits = 32;         // set + add + remove, per direction
 constexpr int kMaxLocationRewrites = 16;
 constexpr size_t kMaxHeaderValueBytes = 8192;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/config_store.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/util/sv.h"
 
@@ -18,6 +19,28 @@ namespace {
 
 absl::Status Errno(std::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(Sv(what), " ", path, ": ", std::strerror(errno)));
+}
+
+// Format-1 state files were written when Match.headers (field 5) was a map; it is now named
+// legacy_headers and `headers` is a list. Renames every "headers" object under a "match" object.
+void RenameLegacyHeaders(google::protobuf::Value* value, bool in_match) {
+  if (value->has_list_value()) {
+    for (auto& item : *value->mutable_list_value()->mutable_values()) {
+      RenameLegacyHeaders(&item, false);
+    }
+    return;
+  }
+  if (!value->has_struct_value()) return;
+  auto* fields = value->mutable_struct_value()->mutable_fields();
+  if (in_match) {
+    auto it = fields->find("headers");
+    if (it != fields->end() && it->second.has_struct_value()) {
+      google::protobuf::Value moved = std::move(it->second);
+      fields->erase(it);
+      (*fields)["legacy_headers"] = std::move(moved);
+    }
+  }
+  for (auto& [key, child] : *fields) RenameLegacyHeaders(&child, key == "match");
 }
 
 absl::Status WriteAll(int fd, std::string_view content, const std::string& path) {
@@ -105,8 +128,15 @@ absl::StatusOr<std::string> StateToJson(const state::v1::State& state) {
 
 absl::Status StateFromJson(std::string_view json, state::v1::State* state) {
   google::protobuf::util::JsonParseOptions options;
+  google::protobuf::Value tree;
   auto parsed = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), state, options);
+      google::protobuf::StringPiece(json.data(), json.size()), &tree, options);
+  std::string renamed;
+  if (parsed.ok()) {
+    RenameLegacyHeaders(&tree, false);
+    parsed = google::protobuf::util::MessageToJsonString(tree, &renamed);
+  }
+  if (parsed.ok()) parsed = google::protobuf::util::JsonStringToMessage(renamed, state, options);
   if (!parsed.ok()) {
     return absl::DataLossError(absl::StrCat("not a state file: ", parsed.message().as_string()));
   }

@@ -279,6 +279,13 @@ FoldedOps FoldHeaderOps(const std::vector<HeaderOp>& ops, bool request, Report* 
     } else if (state.remove) {
       out.remove.push_back(name);
     }
+    if (state.adds.size() > 1 && name == "set-cookie") {
+      // Set-Cookie values cannot be joined (RFC 6265 §3): one field would be one cookie.
+      report->Set(state.last_add, Kind::kRefused,
+                  "several Set-Cookie values would have to become one field (one cookie)");
+      out.add[name] = state.adds.front();
+      continue;
+    }
     if (!state.adds.empty()) out.add[name] = absl::StrJoin(state.adds, ", ");
     if (state.adds.size() > 1) {
       report->Set(state.last_add, Kind::kApproximated,

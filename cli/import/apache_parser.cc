@@ -27,6 +27,11 @@ absl::Status At(const std::string& file, int line, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", message));
 }
 
+// Bounds that keep a hostile or broken config from exhausting the stack or memory.
+constexpr size_t kMaxSectionDepth = 64;          // nested <Section>s (the tree is walked recursively)
+constexpr size_t kMaxExpandedBytes = 64 * 1024;  // one directive's arguments after ${NAME}
+constexpr uintmax_t kMaxFileBytes = 16 * 1024 * 1024;
+
 // Builds the section tree of one file (no includes or conditions decided yet).
 absl::StatusOr<std::vector<Node>> BuildTree(absl::string_view text, const std::string& file) {
   auto lines = SplitLogicalLines(text);
@@ -56,6 +61,9 @@ absl::StatusOr<std::vector<Node>> BuildTree(absl::string_view text, const std::s
       }
       open.pop_back();
       continue;
+    }
+    if (open.size() == kMaxSectionDepth) {
+      return At(file, line.line, absl::StrCat("sections nested deeper than ", kMaxSectionDepth));
     }
     node.name = tag->name;
     node.args = tag->args;
@@ -118,6 +126,14 @@ class Resolver {
       return absl::InvalidArgumentError(
           absl::StrCat("more than ", options_.max_files, " files included"));
     }
+    // Only regular files: a FIFO or /dev/zero would never end.
+    if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
+    }
+    if (const uintmax_t size = fs::file_size(path, ec); !ec && size > kMaxFileBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " is larger than ", kMaxFileBytes / (1024 * 1024), " MiB"));
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
     std::stringstream text;
@@ -132,6 +148,11 @@ class Resolver {
   absl::Status Resolve(std::vector<Node>* nodes, int depth) {
     for (Node& node : *nodes) {
       node.args = Expand(node.args);
+      if (node.args.size() > kMaxExpandedBytes) {
+        return At(node.file, node.line,
+                  absl::StrCat("arguments longer than ", kMaxExpandedBytes,
+                               " bytes after ${NAME} expansion"));
+      }
       const std::string key = node.Key();
       if (node.section) {
         Decide(&node);
@@ -202,6 +223,7 @@ class Resolver {
         out.append(text, open, close - open + 1);
       }
       i = close + 1;
+      if (out.size() > kMaxExpandedBytes) return out;  // the caller reports it
     }
     out.append(text, std::min(i, text.size()), std::string::npos);
     return out;

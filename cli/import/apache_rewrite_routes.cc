@@ -54,15 +54,29 @@ bool Has(const std::vector<SPiece>& t, SPiece::K kind) {
   return std::any_of(t.begin(), t.end(), [kind](const SPiece& p) { return p.k == kind; });
 }
 
+// True when the piece after the URL's host certainly starts with '/', so that the host ends
+// there: %{REQUEST_URI}, $0 of an anchored pattern, or $1 of a pattern that starts "^(" (the seed
+// idiom `^(.*)$ http://backend$1`).
+bool StartsWithSlash(const SPiece& p, const std::string& pattern) {
+  if (p.k == SPiece::K::kUri) return true;
+  if (p.k != SPiece::K::kPath) return false;
+  if (p.group == 0) return pattern.starts_with("^");
+  return p.group == 1 && pattern.starts_with("^(") && !pattern.starts_with("^(?");
+}
+
 // "http://host:port" and the rest of a [P] target.
-absl::Status SplitAuthority(const std::vector<SPiece>& t, std::string* base,
-                            std::vector<SPiece>* rest) {
+absl::Status SplitAuthority(const std::vector<SPiece>& t, const std::string& pattern,
+                            std::string* base, std::vector<SPiece>* rest) {
   const std::string& first = t[0].text;
   const size_t start = first.find("://") + 3;
   const size_t end = first.find_first_of("/?", start);
   *base = first.substr(0, end);
   if (base->size() == start)
     return absl::InvalidArgumentError("the backend host comes from the request");
+  if (end == std::string::npos && t.size() > 1 && !StartsWithSlash(t[1], pattern)) {
+    return absl::InvalidArgumentError(
+        "the backend host runs into a back-reference, so it would depend on the request");
+  }
   if (end != std::string::npos) rest->push_back({SPiece::K::kLiteral, first.substr(end), 0});
   rest->insert(rest->end(), t.begin() + 1, t.end());
   return absl::OkStatus();
@@ -216,11 +230,11 @@ absl::StatusOr<std::string> RuleRegex(const Re2Pattern& re, bool nc,
 }
 
 // [P]: the cluster of the target's scheme://host:port; *target keeps the path and query part.
-absl::Status ResolveBackend(const RuleShape& shape, ClusterSet* clusters, PlannedRoute* base,
-                            std::vector<SPiece>* target) {
+absl::Status ResolveBackend(const RuleShape& shape, const std::string& pattern,
+                            ClusterSet* clusters, PlannedRoute* base, std::vector<SPiece>* target) {
   std::string authority;
   std::vector<SPiece> rest;
-  if (absl::Status s = SplitAuthority(*target, &authority, &rest); !s.ok()) return s;
+  if (absl::Status s = SplitAuthority(*target, pattern, &authority, &rest); !s.ok()) return s;
   auto backend = clusters->Target(authority);
   if (!backend.ok()) return backend.status();
   base->cluster = backend->cluster;
@@ -280,7 +294,9 @@ absl::Status BuildRoutes(const RuleItem& item, const Flags& f, const Re2Pattern&
   if (!regex.ok()) return regex.status();
   PlannedRoute base = shape->route;
   if (base.action == PlannedRoute::Action::kProxy) {
-    if (absl::Status s = ResolveBackend(*shape, clusters, &base, &target); !s.ok()) return s;
+    if (absl::Status s = ResolveBackend(*shape, pattern, clusters, &base, &target); !s.ok()) {
+      return s;
+    }
   }
   auto conds = ConvertConds(item, uses_cond);
   if (!conds.ok()) return conds.status();

@@ -299,6 +299,13 @@ Task<bool> DownstreamSession::ServeOne() {
   }
   const CompiledRoute& route = *decision.route;
   ctx_.routes.Count(snapshot, route);
+  if (decision.dot_segment_capture) {
+    record.flags |= kFlagBadRequest;
+    co_return co_await local(400, absl::StrCat("bad request: route ", route.name,
+                                               " would put a dot segment from a %N capture into "
+                                               "the path\n"),
+                             {});
+  }
   traffic.route = static_cast<int>(route.index);
   if (ctx_.access_log) {
     record.route.assign(route.name);

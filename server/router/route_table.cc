@@ -40,8 +40,13 @@ RouteDecision Decide(const CompiledRoute& route, const RouteRequest& request,
   if (route.path_rewrite) {
     const int condition_groups =
         route.capture_from == CompiledRoute::CaptureFrom::kNone ? 0 : route.capture_group_count + 1;
-    route.path_rewrite->Expand(groups.path, route.group_count + 1, groups.condition,
-                               condition_groups, &out);
+    decision.dot_segment_capture = !route.path_rewrite->Expand(
+        groups.path, route.group_count + 1, groups.condition, condition_groups, &out);
+    // A template that starts with a group ($1 of "^/?(.*)$") may expand to "x" or "": the
+    // upstream request target is origin-form, so it always starts with '/'.
+    if (route.action == CompiledRoute::Action::kCluster && (out.empty() || out[0] != '/')) {
+      out.insert(out.begin(), '/');
+    }
     AppendQuery(route.query_mode, request.query, route.path_rewrite->ContainsQuery(), &out);
   } else if (route.prefix_rewrite) {
     out.reserve(route.prefix_rewrite->size() + request.path.size() + request.query.size());

@@ -44,6 +44,9 @@ struct RouteRequest {
 struct RouteDecision {
   const CompiledRoute* route = nullptr;  // null: no route matched
   std::string target;  // the upstream request target (cluster) or the Location (redirect)
+  // A %N value would have put a dot segment into the rewritten path: the request is refused
+  // (400) rather than sent somewhere routing never decided on. `target` is then unusable.
+  bool dot_segment_capture = false;
 };
 
 // Splits "/a/b?x=1" into path "/a/b" and query "?x=1".

@@ -113,5 +113,30 @@ TEST(ApacheImportRobustnessTest, MutatedConfigsNeverCrashAndConvertToValidConfig
   EXPECT_GT(with_routes, 150);
 }
 
+// Inputs built to exhaust the stack, memory or time get a located error instead.
+TEST(ApacheImportRobustnessTest, HostileInputsAreBoundedErrors) {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "<IfModule x>\n";
+  auto nested = ParseApacheText(deep, "httpd.conf", ParseOptions{});
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.status().message().find("httpd.conf:65: sections nested deeper than 64"),
+            std::string::npos)
+      << nested.status();
+
+  std::string doubling = "Define A xxxxxxxxxxxxxxxx\n";
+  for (int i = 0; i < 40; ++i) doubling += "Define A ${A}${A}\n";
+  auto grown = ParseApacheText(doubling, "httpd.conf", ParseOptions{});
+  ASSERT_FALSE(grown.ok());
+  EXPECT_NE(grown.status().message().find("bytes after ${NAME} expansion"), std::string::npos)
+      << grown.status();
+
+  TempDir dir;
+  const std::string main = dir.Write("httpd.conf", "Include /dev/zero\n");
+  auto special = ImportApache(main, {});
+  ASSERT_FALSE(special.ok());
+  EXPECT_NE(special.status().message().find("/dev/zero is not a regular file"), std::string::npos)
+      << special.status();
+}
+
 }  // namespace
 }  // namespace rwproxy::cli::apache

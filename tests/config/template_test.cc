@@ -1,5 +1,6 @@
 #include "config/template.h"
 
+#include <initializer_list>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -39,9 +40,40 @@ TEST(RewriteTemplateTest, EmptyGroupExpandsToNothing) {
 std::string ExpandWith(const RewriteTemplate& t, std::vector<std::string_view> groups,
                        std::vector<std::string_view> condition_groups) {
   std::string out;
-  t.Expand(groups.data(), static_cast<int>(groups.size()), condition_groups.data(),
-           static_cast<int>(condition_groups.size()), &out);
+  if (!t.Expand(groups.data(), static_cast<int>(groups.size()), condition_groups.data(),
+                static_cast<int>(condition_groups.size()), &out)) {
+    return "<dot segment>";
+  }
   return out;
+}
+
+// A %N value comes from the client: in the path part it may not add a dot segment (the path was
+// routed normalized) nor start a query; after the template's '?' both are harmless data.
+TEST(RewriteTemplateTest, ConditionGroupsCannotAddDotSegmentsOrAQueryToThePath) {
+  auto t = RewriteTemplate::Parse("/tenants/%1/api?next=%1", 0, 1);
+  ASSERT_TRUE(t.ok()) << t.status();
+  struct Row {
+    const char* value;
+    const char* expanded;
+  };
+  for (const Row& row : std::initializer_list<Row>{
+           {"acme", "/tenants/acme/api?next=acme"},
+           {"..", "<dot segment>"},
+           {".", "<dot segment>"},
+           {"../admin", "<dot segment>"},
+           {"a/../../admin", "<dot segment>"},
+           {"%2e%2E", "<dot segment>"},
+           {".%2e/x", "<dot segment>"},
+           {"...", "/tenants/.../api?next=..."},  // three dots are a name, not a dot segment
+           {"v1.2", "/tenants/v1.2/api?next=v1.2"},
+           {"..x", "/tenants/..x/api?next=..x"},
+           {"a?b=1", "/tenants/a%3Fb=1/api?next=a?b=1"},
+       }) {
+    EXPECT_EQ(ExpandWith(*t, {"/"}, {row.value, row.value}), row.expanded) << row.value;
+  }
+  auto query_only = RewriteTemplate::Parse("/search?q=%1", 0, 1);
+  ASSERT_TRUE(query_only.ok());
+  EXPECT_EQ(ExpandWith(*query_only, {"/"}, {"../x", "../x"}), "/search?q=../x");
 }
 
 TEST(RewriteTemplateTest, ReplacesConditionGroups) {

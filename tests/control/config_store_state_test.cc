@@ -4,6 +4,7 @@
 // backwards, and a failed write.
 #include <sys/stat.h>
 
+#include "absl/strings/str_replace.h"
 #include "tests/control/config_store_fixture.h"
 
 namespace rwproxy::control {
@@ -128,6 +129,28 @@ TEST(ConfigStoreStateTest, StateSizeStaysBoundedOverHundredLargeApplies) {
   }
   EXPECT_LE(total, bound + 1000);  // six 300 KB versions (+ their small headers)
   EXPECT_EQ(f.store.History(0).size(), 6u);
+}
+
+// Format-1 files were written when Match.headers was a map (now legacy_headers; headers is a
+// list): such a file still migrates, with its header matches.
+TEST(StateFileTest, FormatOneHeadersMapIsReadAsLegacyHeaders) {
+  state::v1::State old;
+  old.set_format(1);
+  old.set_live_version(2);
+  auto* entry = old.add_history();
+  *entry->mutable_config() = Tagged("h");
+  (*entry->mutable_config()->mutable_routes(0)->mutable_match()->mutable_legacy_headers())
+      ["x-canary"] = "1";
+  entry->mutable_info()->set_version(2);
+  entry->mutable_info()->set_content_hash(ContentHash(entry->config()));
+  auto json = StateToJson(old);
+  ASSERT_TRUE(json.ok());
+  std::string written = absl::StrReplaceAll(*json, {{"\"legacy_headers\"", "\"headers\""}});
+  ASSERT_NE(written, *json);
+  state::v1::State parsed;
+  absl::Status status = StateFromJson(written, &parsed);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(MessageDifferencer::Equals(parsed.history(0).config(), entry->config()));
 }
 
 TEST(ConfigStoreStateTest, MigratesAFormatOneStateFile) {

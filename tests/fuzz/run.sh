@@ -57,7 +57,7 @@ build() {
       gen
       clang++-14 "${flags[@]}" -I"$out/gen" -DBOOST_ASIO_NO_DEPRECATED tests/fuzz/explain_fuzz.cc \
         control/explain.cc control/config_build.cc server/config/snapshot.cc \
-        server/router/route_table.cc server/http/path_normalize.cc server/http/codec.cc \
+        server/router/*.cc server/http/path_normalize.cc server/http/codec.cc \
         server/upstream/resolver.cc "${config_sources[@]}" \
         $(libs) -lpthread -o "$out/explain_fuzz" ;;
     apache)

@@ -200,6 +200,13 @@ clusters:
   - name: rec
     endpoints: ["{{rec}}"]
 routes:
+  - name: tenant
+    match:
+      path_prefix: /t/
+      headers:
+        - {name: x-tenant, regex: "^(.+)$"}
+    rewrite: {path: "/tenants/%1/api"}
+    cluster: rec
   - name: mobile
     match:
       path_regex: "^/shop/(.*)$"
@@ -232,6 +239,10 @@ routes:
       {"GET http://a.b.example.com/shop/x?lang=en HTTP/1.1\r\nHost: other.org\r\n"
        "User-Agent: Mobile/1\r\n\r\n",
        200},
+      {"GET /t/ HTTP/1.1\r\nHost: a\r\nX-Tenant: acme\r\n\r\n", 200},
+      // A %N value may not move the routed path elsewhere upstream: refused, never forwarded.
+      {"GET /t/ HTTP/1.1\r\nHost: a\r\nX-Tenant: ../admin\r\n\r\n", 400},
+      {"GET /t/ HTTP/1.1\r\nHost: a\r\nX-Tenant: %2e%2e\r\n\r\n", 400},
   };
   for (const Row& row : rows) {
     auto conn = Connect();
@@ -242,10 +253,11 @@ routes:
     EXPECT_EQ(res->status, row.status) << row.request << res->body;
   }
   auto requests = upstream.requests();
-  ASSERT_EQ(requests.size(), 2u);
+  ASSERT_EQ(requests.size(), 3u);
   auto request_line = [](const std::string& bytes) { return bytes.substr(0, bytes.find("\r\n")); };
   EXPECT_EQ(request_line(requests[0].bytes), "GET /m/de/cart?src=m&lang=de&x=1 HTTP/1.1");
   EXPECT_EQ(request_line(requests[1].bytes), "GET /m/en/x?src=m&lang=en HTTP/1.1");
+  EXPECT_EQ(request_line(requests[2].bytes), "GET /tenants/acme/api HTTP/1.1");
   EXPECT_TRUE(upstream.errors().empty()) << upstream.errors()[0];
 }
 

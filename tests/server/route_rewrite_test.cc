@@ -85,6 +85,29 @@ TEST_F(RouteRewriteTest, PercentGroupsArePercentEncoded) {
   EXPECT_EQ(Target("/"), "/u/Jo%20Doe%22%3Cx%3E%23%C3%A9");
 }
 
+TEST_F(RouteRewriteTest, PercentGroupWithADotSegmentIsFlagged) {
+  RouteSpec r = MakeRoute("t", Kind::kPrefix, "/");
+  r.match.headers = {Regex("x-tenant", "^(.*)$")};
+  r.rewrite.path = "/tenants/%1/api";
+  Build({r});
+  headers_.set("x-tenant", "acme");
+  RouteDecision ok = table_.Route(Request("/"));
+  EXPECT_FALSE(ok.dot_segment_capture);
+  EXPECT_EQ(ok.target, "/tenants/acme/api");
+  headers_.set("x-tenant", "../admin");
+  RouteDecision bad = table_.Route(Request("/"));
+  ASSERT_NE(bad.route, nullptr);
+  EXPECT_TRUE(bad.dot_segment_capture);  // the session answers 400 instead of forwarding it
+}
+
+TEST_F(RouteRewriteTest, ClusterTargetAlwaysStartsWithASlash) {
+  RouteSpec r = MakeRoute("g", Kind::kRegex, "^/?(.*)$");
+  r.rewrite.path = "$1";
+  Build({r});
+  EXPECT_EQ(Target("/a/b?x=1"), "/a/b?x=1");
+  EXPECT_EQ(Target("/"), "/");  // "$1" is "": never an empty request target
+}
+
 TEST_F(RouteRewriteTest, RedirectLocationTakesPercentGroups) {
   RouteSpec r = MakeRoute("r", Kind::kPrefix, "/");
   r.match.query = QueryCondition{"^id=(\\d+)$", false};
