@@ -95,7 +95,18 @@ std::string SplitCell(const c1::Route& route) {
   return "split " + absl::StrJoin(parts, ", ");
 }
 
-std::string ActionCell(const c1::Route& route) {
+// " (upgrades: websocket, idle 2h)": the protocols a forwarding route tunnels, and the idle
+// timeout when written; "" for none.
+std::string UpgradesSuffix(const c1::Route& route) {
+  if (route.upgrades().empty()) return "";
+  std::string text = " (upgrades: " + absl::StrJoin(route.upgrades(), ",");
+  if (!route.upgrade_idle_timeout().empty()) {
+    absl::StrAppend(&text, ", idle ", route.upgrade_idle_timeout());
+  }
+  return text + ")";
+}
+
+std::string ForwardCell(const c1::Route& route) {
   switch (route.action_case()) {
     case c1::Route::kCluster:
       return "cluster " + route.cluster();
@@ -108,6 +119,10 @@ std::string ActionCell(const c1::Route& route) {
     default:
       return route.backends().empty() ? "" : SplitCell(route);
   }
+}
+
+std::string ActionCell(const c1::Route& route) {
+  return ForwardCell(route) + UpgradesSuffix(route);
 }
 
 bool Forwards(const c1::Route& route) {

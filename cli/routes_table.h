@@ -5,7 +5,8 @@
 // MATCH: "prefix /api/", "exact /x", "regex ^/api/(.*)$" or "any". METHODS/HEADERS:
 // "GET,POST x-canary=1" or "-". REWRITE: "path=/v2/$1 prefix=/ host=internal" (the parts set) or
 // "-". ACTION: "cluster app", "split app 90%, canary 10%" (a weighted split: each backend's
-// share), "redirect 301 https://docs.example.com$0" or "respond 403". TIMEOUT: as configured, else
+// share), "redirect 301 https://docs.example.com$0" or "respond 403", followed by the upgrades a
+// route tunnels: "cluster ws (upgrades: websocket, idle 2h)". TIMEOUT: as configured, else
 // "15s" (the default) for routes that forward, "-" for redirect and respond. RETRY:
 // "on=5xx,reset max=2 per_try=500ms codes=502,503 non_idempotent" (the parts set; max defaults to
 // 1) or "-".

@@ -133,6 +133,8 @@ std::unique_ptr<CompiledRoute> CompileRoute(const RouteSpec& spec, int index,
     route->host_rewrite = spec.rewrite.host;
     route->host_from_endpoint = spec.rewrite.host_from_endpoint;
     route->query_mode = spec.rewrite.query;
+    route->upgrades = spec.upgrades;
+    route->upgrade_idle_timeout = spec.upgrade_idle_timeout;
   } else if (const auto* redirect = std::get_if<RedirectSpec>(&spec.action)) {
     route->action = CompiledRoute::Action::kRedirect;
     route->status = redirect->status;

@@ -92,6 +92,10 @@ struct CompiledRoute {
   std::optional<RetrySpec> retry;
   HeaderOpsSpec request_headers;           // validated; names lowercase
   ResponseHeaderOpsSpec response_headers;  // validated; names lowercase
+  // kCluster: the Upgrade protocols tunnelled (lowercase tokens); empty: none. A tunnel with no
+  // byte either way for upgrade_idle_timeout ends.
+  std::vector<std::string> upgrades;
+  absl::Duration upgrade_idle_timeout = absl::Hours(1);
 
   // The backend for a uniformly random `draw` (any 64-bit value): weighted, deterministic.
   const CompiledBackend& PickBackend(uint64_t draw) const {

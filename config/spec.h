@@ -82,6 +82,18 @@ struct RetryBudgetSpec {
   uint32_t min_per_second = 10;
 };
 
+// TLS to a cluster's endpoints (cluster `tls:`). Files are read when the config is compiled.
+enum class TlsVersion { kTls12, kTls13 };
+struct UpstreamTlsSpec {
+  std::string sni;          // server name sent and verified; empty: the endpoint's configured host
+  bool verify = true;       // verify the chain (ca_file, else the system store) and the name
+  std::string ca_file;      // PEM bundle of trusted CAs; empty: the system store
+  std::string client_cert;  // PEM; with client_key, presented when the upstream asks (mTLS)
+  std::string client_key;
+  TlsVersion min_version = TlsVersion::kTls12;
+  friend bool operator==(const UpstreamTlsSpec&, const UpstreamTlsSpec&) = default;
+};
+
 struct ClusterSpec {
   std::string name;
   std::vector<EndpointSpec> endpoints;
@@ -93,6 +105,7 @@ struct ClusterSpec {
   std::optional<OutlierSpec> outlier;
   CircuitBreakerSpec breakers;
   RetryBudgetSpec retry_budget;
+  std::optional<UpstreamTlsSpec> tls;  // absent: plain TCP
 };
 
 // A condition on one request header or pseudo-header (":method", ":path").
@@ -202,6 +215,10 @@ struct RouteSpec {
   std::optional<RetrySpec> retry;
   HeaderOpsSpec request_headers;
   ResponseHeaderOpsSpec response_headers;
+  // Upgrade protocols this route tunnels (lowercase tokens, e.g. "websocket"); empty: an Upgrade
+  // request is forwarded as a plain request without its Upgrade header.
+  std::vector<std::string> upgrades;
+  absl::Duration upgrade_idle_timeout = absl::Hours(1);  // a tunnel with no byte either way ends
 };
 
 // How request paths are normalized before routing (server/http/path_normalize.h).

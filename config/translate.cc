@@ -17,6 +17,7 @@
 #include "config/translate_headers.h"
 #include "config/translate_match.h"
 #include "config/translate_resilience.h"
+#include "config/translate_transport.h"
 
 namespace rwproxy::config {
 namespace {
@@ -70,6 +71,13 @@ bool ParseHostPort(absl::string_view text, bool port_required, std::string* host
 }  // namespace
 
 namespace translate_internal {
+
+bool IsToken(absl::string_view s) {
+  constexpr absl::string_view kSymbols = "!#$%&'*+-.^_`|~";  // tchar besides letters and digits
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return absl::ascii_isalnum(c) || kSymbols.find(c) != absl::string_view::npos;
+  });
+}
 
 bool HasSpaceOrControl(absl::string_view s) {
   return std::any_of(s.begin(), s.end(),
@@ -205,6 +213,7 @@ ClusterSpec TranslateCluster(const v1::Cluster& cluster, const std::string& path
                                             path + ".connect_timeout", errors);
   spec.pool = TranslatePool(cluster.pool(), path + ".pool", errors);
   translate_internal::TranslateResilience(cluster, path, &spec, errors);
+  spec.tls = translate_internal::TranslateTls(cluster, path, errors);
   return spec;
 }
 
@@ -315,6 +324,7 @@ RouteSpec TranslateRoute(const v1::Route& route, const std::string& path,
   spec.timeout = ParseDurationField(route.timeout(), spec.timeout, path + ".timeout", errors);
   spec.retry = translate_internal::TranslateRetry(route, path, errors);
   translate_internal::TranslateHeaderOps(route, path, &spec, errors);
+  translate_internal::TranslateUpgrades(route, path, &spec, errors);
   return spec;
 }
 

@@ -24,7 +24,9 @@ namespace rwproxy::config {
 // lowercased and sorted; redirect status 0 means 302 and respond status 0 means 200; empty
 // durations and unset numbers take the defaults of spec.h; `cluster: app` becomes a ClusterAction
 // with one backend of weight 1, `backends:` a weighted one; health_check and outlier_detection
-// are on when present. The resilience rules are listed in config/translate_resilience.h.
+// are on when present, and so is tls (`tls: {}` is TLS with the defaults); upgrade protocols are
+// lowercased. The resilience rules are listed in config/translate_resilience.h, those of tls and
+// upgrades in config/translate_transport.h.
 ConfigSpec Translate(const config::v1::Config& config, std::vector<FieldError>* errors);
 
 }  // namespace rwproxy::config

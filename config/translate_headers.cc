@@ -31,16 +31,6 @@ constexpr std::string_view kFramingNames[] = {
     "trailer",        "upgrade",           "proxy-connection",
 };
 
-// RFC 9110 tchar.
-bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(c) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-}
-
-bool IsToken(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
-
 // A field value may hold visible characters, spaces and tabs (RFC 9110 §5.5).
 bool IsFieldValue(absl::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) {

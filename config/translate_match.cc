@@ -16,16 +16,6 @@ namespace {
 
 namespace v1 = ::rwproxy::config::v1;
 
-bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(c) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-}
-
-// RFC 9110 token (header names, methods).
-bool IsToken(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
-
 bool HasCrLfNul(absl::string_view s) {
   return s.find_first_of(absl::string_view("\r\n\0", 3)) != absl::string_view::npos;
 }

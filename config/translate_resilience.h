@@ -50,6 +50,9 @@ struct ClusterIndex {
 
 // --- Helpers defined in translate.cc. ---
 
+// True if `s` is an RFC 9110 token (1*tchar): header names, methods, upgrade protocols.
+bool IsToken(absl::string_view s);
+
 // True if `s` has a byte <= ' ' or DEL.
 bool HasSpaceOrControl(absl::string_view s);
 

@@ -4,6 +4,7 @@
 #   --bench       adds wrk, nginx and haproxy for tests/bench
 #   --no-browser  leaves out chromium (headless, for the admin dashboard's browser test,
 #                 tests/integration/dashboard_test.cc), e.g. when only running the demo
+# libssl-dev builds TLS (server/tls/); the openssl command makes the test certificates at test time.
 # apache2 is a test package: tests/integration/apache_import_test.cc runs a real Apache httpd (on
 # its own config and a free loopback port) to compare `rwctl import apache` with it; the test
 # skips without /usr/sbin/apache2. Debian's postinst of apache2 (and of nginx and haproxy, with
@@ -14,7 +15,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libgrpc++-dev
           protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev libre2-dev
-          libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev curl apache2)
+          libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libssl-dev openssl curl apache2)
 browser=1
 for arg in "$@"; do
   case "$arg" in

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "control/boot.h"
+#include "control/cert_reloader.h"
 #include "control/config_store.h"
 #include "control/control_server.h"
 #include "server/admin/admin_server.h"
@@ -65,6 +67,15 @@ int main(int argc, char** argv) {
   auto listen_endpoint = rwproxy::ParseAddress(flags.listen);
   if (!listen_endpoint.ok())
     return Fail("--listen: " + std::string(listen_endpoint.status().message()));
+  if (auto status = rwproxy::CheckTlsFlags(flags); !status.ok()) {
+    return Fail(std::string(status.message()));
+  }
+  std::optional<boost::asio::ip::tcp::endpoint> tls_endpoint;
+  if (!flags.tls_listen.empty()) {
+    auto parsed = rwproxy::ParseAddress(flags.tls_listen);
+    if (!parsed.ok()) return Fail("--tls-listen: " + std::string(parsed.status().message()));
+    tls_endpoint = *parsed;
+  }
   auto admin_endpoint = rwproxy::ParseAddress(flags.admin);
   if (!admin_endpoint.ok())
     return Fail("--admin: " + std::string(admin_endpoint.status().message()));
@@ -96,6 +107,24 @@ int main(int argc, char** argv) {
   }
   if (auto status = server.Listen(*listen_endpoint); !status.ok()) {
     return Fail(std::string(status.message()));
+  }
+  std::unique_ptr<rwproxy::control::CertReloader> certs;
+  if (tls_endpoint) {
+    rwproxy::ServerTlsOptions options;
+    for (size_t i = 0; i < flags.tls_cert.size(); ++i) {
+      options.certs.push_back({flags.tls_cert[i], flags.tls_key[i]});
+    }
+    options.min_version =
+        flags.tls_min_version == "1.3" ? rwproxy::TlsVersion::kTls13 : rwproxy::TlsVersion::kTls12;
+    options.client_ca = flags.tls_client_ca;
+    options.require_client_cert = flags.tls_require_client_cert;
+    options.session_tickets = flags.tls_session_tickets;
+    auto created = rwproxy::control::CertReloader::Create(std::move(options));
+    if (!created.ok()) return Fail("--tls-cert: " + std::string(created.status().message()));
+    certs = *std::move(created);
+    if (auto status = server.ListenTls(*tls_endpoint, certs->slot()); !status.ok()) {
+      return Fail(std::string(status.message()));
+    }
   }
   rwproxy::control::ConfigStore store(
       &server, {.state_dir = flags.state_dir,
@@ -143,6 +172,12 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> bound = {"proxy " + rwproxy::FormatEndpoint(server.local_endpoint()),
                                     "admin " + rwproxy::FormatEndpoint(admin.local_endpoint())};
+  if (certs) {
+    bound.push_back("tls " + rwproxy::FormatEndpoint(server.tls_local_endpoint()));
+    if (auto status = certs->Watch(); !status.ok()) {
+      return Fail("--tls-cert: " + std::string(status.message()));
+    }
+  }
   rwproxy::control::ControlServer control(&store, &server);
   if (flags.control != "off") {
     rwproxy::control::ControlLimits limits;
@@ -172,6 +207,7 @@ int main(int argc, char** argv) {
   std::string why = rwproxy::WaitForSignalsAndDrain(server, drain_timeout);
   rwproxy::log::Info("main", "stopping (" + why + ")");
   if (watcher) watcher->Stop();
+  if (certs) certs->Stop();
   control.Shutdown();  // before the workers stop: a running Apply waits for them
   store.StopGuard();   // likewise a guard's revert; a pending guard ends with the process
   admin.Stop();

@@ -19,6 +19,26 @@ void RegisterFlags(CLI::App* app, Flags* flags) {
                   "(the persisted live config wins over --config)")
       ->required();
   app->add_option("--listen", flags->listen, "proxy listener host:port")->capture_default_str();
+  app->add_option("--tls-listen", flags->tls_listen,
+                  "TLS listener host:port (HTTPS; off unless given). Serves --tls-cert");
+  app->add_option("--tls-cert", flags->tls_cert,
+                  "PEM certificate (then its chain) for --tls-listen; repeat for several: the "
+                  "client's SNI name picks the one whose DNS names match (wildcards included), "
+                  "the first is the default. Files are watched and reloaded when they change "
+                  "(a Kubernetes Secret mount too); a bad new file keeps the old certificate");
+  app->add_option("--tls-key", flags->tls_key,
+                  "PEM private key of each --tls-cert, in the same order (warned about when "
+                  "readable by every user)");
+  app->add_option("--tls-min-version", flags->tls_min_version,
+                  "oldest TLS version accepted: 1.2 or 1.3 (1.0 and 1.1 never)")
+      ->capture_default_str();
+  app->add_option("--tls-client-ca", flags->tls_client_ca,
+                  "PEM CAs whose client certificates are accepted (mTLS); clients are asked for "
+                  "a certificate");
+  app->add_flag("--tls-require-client-cert", flags->tls_require_client_cert,
+                "refuse clients without a certificate signed by --tls-client-ca");
+  app->add_flag("--tls-session-tickets,!--no-tls-session-tickets", flags->tls_session_tickets,
+                "resume TLS sessions with tickets (keys random per process); on by default");
   app->add_option("--admin", flags->admin, "admin listener (/ready /healthz /stats /metrics)")
       ->capture_default_str();
   app->add_option("--control", flags->control,
@@ -64,7 +84,7 @@ void RegisterFlags(CLI::App* app, Flags* flags) {
       ->check(CLI::Range(0, 256));
   app->add_option("--ports-file", flags->ports_file,
                   "once listening, write the bound addresses here (lines 'proxy ADDR', "
-                  "'admin ADDR', 'control ADDR')");
+                  "'admin ADDR', 'control ADDR', 'tls ADDR')");
   app->add_option("--drain-timeout", flags->drain_timeout,
                   "on SIGTERM: fail /ready at once, close keep-alive connections after their "
                   "response, exit when no client connection is left or after this long (a second "
@@ -110,6 +130,31 @@ absl::Status CheckLogFlags(const Flags& flags) {
   if (flags.log_format != "text" && flags.log_format != "json") {
     return absl::InvalidArgumentError(
         absl::StrCat("--log-format: '", flags.log_format, "' is not one of text, json"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTlsFlags(const Flags& flags) {
+  if (flags.tls_listen.empty()) {
+    if (!flags.tls_cert.empty() || !flags.tls_key.empty() || !flags.tls_client_ca.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-cert, --tls-key and --tls-client-ca need --tls-listen");
+    }
+    return absl::OkStatus();
+  }
+  if (flags.tls_cert.empty()) return absl::InvalidArgumentError("--tls-listen needs --tls-cert");
+  if (flags.tls_cert.size() != flags.tls_key.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("--tls-key: one per --tls-cert, in the same "
+                                                   "order (", flags.tls_cert.size(),
+                                                   " certificates, ", flags.tls_key.size(),
+                                                   " keys)"));
+  }
+  if (flags.tls_min_version != "1.2" && flags.tls_min_version != "1.3") {
+    return absl::InvalidArgumentError(absl::StrCat("--tls-min-version: '", flags.tls_min_version,
+                                                   "' is not 1.2 or 1.3"));
+  }
+  if (flags.tls_require_client_cert && flags.tls_client_ca.empty()) {
+    return absl::InvalidArgumentError("--tls-require-client-cert needs --tls-client-ca");
   }
   return absl::OkStatus();
 }

@@ -38,12 +38,25 @@ struct Flags {
   std::string log_format = "text";  // text | json
   std::string access_log = "off";   // off | stdout | stderr | PATH
   std::string access_log_format = "json";  // json | text
+  // The TLS listener (off unless --tls-listen is given).
+  std::string tls_listen;
+  std::vector<std::string> tls_cert;  // paired in order with tls_key; the first is the default
+  std::vector<std::string> tls_key;
+  std::string tls_min_version = "1.2";
+  std::string tls_client_ca;
+  bool tls_require_client_cert = false;
+  bool tls_session_tickets = true;
 };
 
 void RegisterFlags(CLI::App* app, Flags* flags);
 
 // Checks --log-level and --log-format (InvalidArgument naming the flag and the allowed values).
 absl::Status CheckLogFlags(const Flags& flags);
+
+// Checks the --tls-* flags: --tls-listen needs at least one --tls-cert, one --tls-key per
+// --tls-cert, a --tls-min-version of 1.2 or 1.3, and --tls-require-client-cert needs
+// --tls-client-ca. InvalidArgument names the flag.
+absl::Status CheckTlsFlags(const Flags& flags);
 
 // "host:port" (IPv6 as "[::1]:80") -> endpoint.
 absl::StatusOr<boost::asio::ip::tcp::endpoint> ParseAddress(const std::string& text);

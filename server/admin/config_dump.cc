@@ -119,6 +119,33 @@ void WriteOutlier(const std::optional<OutlierSpec>& outlier, Json& j) {
   j.Key("max_ejection_percent").Num(outlier->max_ejection_percent).Close('}');
 }
 
+std::string_view TlsVersionName(TlsVersion version) {
+  switch (version) {
+    case TlsVersion::kTls13:
+      return "1.3";
+    case TlsVersion::kTls12:
+      break;
+  }
+  return "1.2";
+}
+
+// A cluster's `tls`, or null for plain TCP. Files show as their paths: what they hold (a private
+// key above all) is never written.
+void WriteTls(const std::optional<UpstreamTlsSpec>& tls, Json& j) {
+  if (!tls) {
+    j.Null();
+    return;
+  }
+  j.Open('{').Key("sni").Str(tls->sni).Key("verify").Bool(tls->verify);
+  j.Key("ca_file").Str(tls->ca_file).Key("client_cert").Str(tls->client_cert);
+  j.Key("client_key").Str(tls->client_key);
+  j.Key("min_version").Str(TlsVersionName(tls->min_version)).Close('}');
+}
+
+void WriteClusterTls(const ClusterInfo& cluster, Json& j) {
+  WriteTls(cluster.tls ? std::optional<UpstreamTlsSpec>(cluster.tls->spec()) : std::nullopt, j);
+}
+
 void WriteCluster(const ClusterInfo& cluster, const std::vector<ClusterStatus>& live, Json& j) {
   j.Open('{').Key("name").Str(cluster.name).Key("endpoints").Open('[');
   for (const EndpointSpec& endpoint : cluster.configured) j.Str(endpoint.Key());
@@ -160,6 +187,8 @@ void WriteCluster(const ClusterInfo& cluster, const std::vector<ClusterStatus>& 
   j.Key("max_retries").Num(cluster.breakers.max_retries).Close('}');
   j.Key("retry_budget").Open('{').Key("ratio").Num(cluster.retry_budget.ratio);
   j.Key("min_per_second").Num(cluster.retry_budget.min_per_second).Close('}');
+  j.Key("tls");
+  WriteClusterTls(cluster, j);
   j.Close('}');
 }
 
@@ -286,7 +315,9 @@ void WriteRoute(const CompiledRoute& route, Json& j) {
       for (const LocationRewriteSpec& rewrite : route.response_headers.rewrite_location) {
         j.Open('{').Key("from").Str(rewrite.from).Key("to").Str(rewrite.to).Close('}');
       }
-      j.Close(']').Close('}');
+      j.Close(']').Close('}').Key("upgrades").Open('[');
+      for (const std::string& upgrade : route.upgrades) j.Str(upgrade);
+      j.Close(']').Key("upgrade_idle_timeout").Duration(route.upgrade_idle_timeout);
       break;
     case CompiledRoute::Action::kRedirect:
       j.Key("redirect").Open('{').Key("location").Str(route.template_text);

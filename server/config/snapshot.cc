@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "server/log/log.h"
 #include "server/upstream/resolver.h"
 
 namespace rwproxy {
@@ -25,6 +26,23 @@ std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version
   snapshot->http = spec.http;
   snapshot->routes = RouteTable::Build(spec.routes, index, errors);
   if (errors->size() != errors_before) return nullptr;
+  // TLS contexts read their files here, before anything is resolved: a missing CA file is an
+  // error of this config, named by its field.
+  std::vector<std::shared_ptr<const UpstreamTls>> tls(spec.clusters.size());
+  for (size_t c = 0; c < spec.clusters.size(); ++c) {
+    if (!spec.clusters[c].tls) continue;
+    std::vector<std::string> warnings;
+    auto made = UpstreamTls::Create(*spec.clusters[c].tls, &warnings);
+    if (!made.ok()) {
+      errors->push_back({absl::StrCat("clusters[", c, "].tls"), std::string(made.status().message())});
+      continue;
+    }
+    for (const std::string& w : warnings) {
+      log::Warn("config", absl::StrCat("cluster ", spec.clusters[c].name, ": ", w));
+    }
+    tls[c] = *std::move(made);
+  }
+  if (errors->size() != errors_before) return nullptr;
 
   // Every endpoint of every cluster in one batch, so the deadline bounds them all together.
   std::vector<std::pair<std::string, uint16_t>> names;
@@ -35,8 +53,10 @@ std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version
   }
   const std::vector<Resolution> resolutions = ResolveAll(names, resolve_deadline);
   size_t next = 0;
-  for (const ClusterSpec& cs : spec.clusters) {
+  for (size_t c = 0; c < spec.clusters.size(); ++c) {
+    const ClusterSpec& cs = spec.clusters[c];
     ClusterInfo& info = snapshot->clusters.emplace_back();
+    info.tls = tls[c];
     info.name = cs.name;
     info.lb_policy = cs.lb_policy;
     info.connect_timeout = cs.connect_timeout;
@@ -63,6 +83,12 @@ std::shared_ptr<const Snapshot> Compile(const ConfigSpec& spec, uint64_t version
     }
   }
   return snapshot;
+}
+
+std::string PoolKey(const ClusterInfo& cluster, const EndpointInfo& endpoint) {
+  if (!cluster.tls) return endpoint.key;
+  return absl::StrCat(endpoint.key, " ", cluster.tls->identity(), " ",
+                      cluster.tls->ServerName(EndpointHost(endpoint.source)));
 }
 
 }  // namespace rwproxy

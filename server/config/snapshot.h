@@ -21,6 +21,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "config/spec.h"
 #include "server/router/route_table.h"
+#include "server/tls/client_tls.h"
 
 namespace rwproxy {
 
@@ -56,7 +57,12 @@ struct ClusterInfo {
   std::optional<OutlierSpec> outlier;
   CircuitBreakerSpec breakers;
   RetryBudgetSpec retry_budget;
+  std::shared_ptr<const UpstreamTls> tls;  // null: plain TCP to the endpoints
 };
+
+// Which pool serves `endpoint` for `cluster`: the address, plus for TLS the settings and server
+// name (client_tls.h), so a connection is only reused for the same peer identity.
+std::string PoolKey(const ClusterInfo& cluster, const EndpointInfo& endpoint);
 
 struct Snapshot {
   uint64_t version = 0;

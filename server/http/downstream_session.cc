@@ -6,6 +6,7 @@
 #include "server/http/path_normalize.h"
 #include "server/http/upstream_exchange.h"
 #include "server/http/wire.h"
+#include "server/log/log.h"
 #include "server/util/sv.h"
 
 namespace rwproxy {
@@ -14,6 +15,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::chrono::seconds kFirstRequestTimeout{30};
+constexpr std::chrono::seconds kTlsHandshakeTimeout{10};
 constexpr std::chrono::seconds kKeepAliveTimeout{60};
 constexpr size_t kReadRoom = 4096;
 
@@ -122,8 +124,15 @@ void TakeRequestId(const MessageHead& head, const char* base, RequestFraming* fr
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(int fd, std::string address, WorkerContext& ctx)
-    : socket_(ctx.poller), buffer_(ctx.buffers), ctx_(ctx), address_(std::move(address)) {
+DownstreamSession::DownstreamSession(int fd, std::string address, WorkerContext& ctx,
+                                     ListenerCounters* counters,
+                                     std::shared_ptr<const ServerTlsContexts> tls)
+    : socket_(ctx.poller),
+      buffer_(ctx.buffers),
+      ctx_(ctx),
+      address_(std::move(address)),
+      counters_(counters),
+      tls_(std::move(tls)) {
   socket_.Adopt(fd);
   deadline_.client = &socket_;
   ctx_.sessions.insert(this);
@@ -141,9 +150,10 @@ void DownstreamSession::Abort() {
 }
 
 Task<void> DownstreamSession::Run() {
-  ++ctx_.listener.downstream_cx_total;
-  ++ctx_.listener.downstream_cx_active;
-  for (bool first = true;; first = false) {
+  ++counters_->downstream_cx_total;
+  ++counters_->downstream_cx_active;
+  const bool open = tls_ == nullptr || co_await Handshake();
+  for (bool first = true; open; first = false) {
     if (buffer_.empty()) {
       if (!co_await WaitForRequest(first)) break;
     } else {
@@ -152,8 +162,44 @@ Task<void> DownstreamSession::Run() {
     idle_ = false;
     if (!co_await ServeOne()) break;
   }
-  --ctx_.listener.downstream_cx_active;
+  --counters_->downstream_cx_active;
   socket_.Close();
+}
+
+Task<bool> DownstreamSession::Handshake() {
+  std::unique_ptr<TlsStream> stream =
+      TlsStream::Create(tls_->default_context(), socket_.native_handle(), /*server=*/true);
+  if (!stream) {
+    ++counters_->downstream_tls_handshake_fail;
+    co_return false;
+  }
+  socket_.SetTls(std::move(stream));
+  deadline_.After(kTlsHandshakeTimeout);
+  const IoStatus io = co_await TlsHandshake(socket_, deadline_);
+  if (io == IoStatus::kOk) {
+    ++counters_->downstream_tls_handshakes;
+    if (SSL_session_reused(socket_.tls()->ssl())) ++counters_->downstream_tls_resumed;
+    co_return true;
+  }
+  const int reason = io == IoStatus::kError ? socket_.tls()->error_reason() : 0;
+  if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST) {
+    // A plain HTTP request on the TLS port (OpenSSL recognises its first bytes): a plain 400
+    // that says so, then close, as nginx does; never a hang.
+    ++counters_->downstream_tls_plaintext;
+    socket_.SetTls(nullptr);
+    std::string reply;
+    BuildLocalReply(400, "bad request: plain HTTP sent to the TLS port\n", {}, false, false, 1,
+                    &reply);
+    co_await SendReply(reply, false);
+    co_return false;
+  }
+  ++counters_->downstream_tls_handshake_fail;
+  if (log::Enabled(log::Level::kDebug)) {
+    log::Debug("tls", absl::StrCat("handshake with ", address_, " failed: ",
+                                   io == IoStatus::kError ? socket_.tls()->error()
+                                   : io == IoStatus::kTimeout ? "timeout" : "closed"));
+  }
+  co_return false;
 }
 
 Task<bool> DownstreamSession::WaitForRequest(bool first) {
@@ -163,6 +209,7 @@ Task<bool> DownstreamSession::WaitForRequest(bool first) {
     if (ctx_.draining && !first) co_return false;
     if (!socket_.readable && !socket_.peer_closed) {
       buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer
+      if (socket_.tls()) socket_.tls()->ReleaseBuffers();
       auto [ec] = co_await socket_.Wait(Socket::kRead, kUseTuple);
       if (ec || deadline_.expired) co_return false;  // drained, or the deadline passed
     }
@@ -197,23 +244,23 @@ Task<bool> DownstreamSession::ServeOne() {
     }
     if (!buffer_.empty() && (end = FindHeadEnd(buffer_.view(), &scanned)) > 0) break;
     if (buffer_.size() >= kMaxHeadSize) {
-      ++ctx_.listener.downstream_rq_bad;
+      ++counters_->downstream_rq_bad;
       BuildLocalReply(431, "request head too large\n", {}, false, false, 1, &reply_text);
       co_return co_await SendReply(reply_text, false);
     }
     IoStatus io = co_await ReadSome(socket_, buffer_, deadline_, kReadRoom, kMaxHeadSize + kReadRoom);
     if (io == IoStatus::kTimeout && !buffer_.empty()) {
-      ++ctx_.listener.downstream_rq_bad;
+      ++counters_->downstream_rq_bad;
       BuildLocalReply(408, "request head not received in time\n", {}, false, false, 1, &reply_text);
       co_await SendReply(reply_text, false);
     }
     if (io != IoStatus::kOk) co_return false;
   }
-  ++ctx_.listener.downstream_rq_total;
+  ++counters_->downstream_rq_total;
   ParseError parse_error;
   if (ParseRequestHead(buffer_.view().substr(0, end), &head, &parse_error) !=
       ParseStatus::kComplete) {
-    ++ctx_.listener.downstream_rq_bad;
+    ++counters_->downstream_rq_bad;
     if (parse_error.reason[0] == '\0') parse_error.reason = "malformed request head";
     BuildLocalReply(parse_error.status, absl::StrCat("bad request: ", parse_error.reason, "\n"),
                     {}, false, false, 1, &reply_text);
@@ -234,7 +281,7 @@ Task<bool> DownstreamSession::ServeOne() {
   RequestFraming framing;
   PolicyError policy;
   if (!CheckRequest(head, base, &framing, &policy)) {
-    ++ctx_.listener.downstream_rq_bad;
+    ++counters_->downstream_rq_bad;
     BuildLocalReply(policy.status, absl::StrCat("bad request: ", policy.reason, "\n"), {}, false,
                     false, minor, &reply_text);
     record.status = policy.status;
@@ -281,7 +328,7 @@ Task<bool> DownstreamSession::ServeOne() {
       path = normalized;
       break;
     case NormalizeResult::kRejected:
-      ++ctx_.listener.downstream_rq_bad;
+      ++counters_->downstream_rq_bad;
       record.flags |= kFlagBadRequest;
       co_return co_await local(400, absl::StrCat("bad request: ", why, "\n"), {});
   }
@@ -323,7 +370,8 @@ Task<bool> DownstreamSession::ServeOne() {
       break;
   }
   // Phases 5-10.
-  ClientSide client{socket_, buffer_, deadline_, head, framing, address_, *state};
+  ClientSide client{socket_, buffer_, deadline_, head, framing, address_, *state,
+                    socket_.tls() != nullptr, counters_};
   state->response.status = 0;  // the exchange parses the upstream's answer here
   ExchangeOutcome outcome = co_await ProxyToCluster(client, ctx_, *snapshot, decision);
   traffic.status = outcome.local_status ? outcome.local_status : state->response.status;

@@ -21,13 +21,17 @@
 #include "server/http/framing.h"
 #include "server/http/io.h"
 #include "server/http/worker_context.h"
+#include "server/tls/server_tls.h"
 
 namespace rwproxy {
 
 class DownstreamSession {
  public:
-  // Takes the accepted (non-blocking) fd; `address` is the client IP.
-  DownstreamSession(int fd, std::string address, WorkerContext& ctx);
+  // Takes the accepted (non-blocking) fd; `address` is the client IP. `counters`: the listener's
+  // (plain or TLS); `tls`: the certificates current when the connection was accepted, null for
+  // plain HTTP (a TLS session starts with the handshake).
+  DownstreamSession(int fd, std::string address, WorkerContext& ctx, ListenerCounters* counters,
+                    std::shared_ptr<const ServerTlsContexts> tls);
   ~DownstreamSession();
   DownstreamSession(const DownstreamSession&) = delete;
   DownstreamSession& operator=(const DownstreamSession&) = delete;
@@ -42,6 +46,8 @@ class DownstreamSession {
   void CheckDeadline(Clock::time_point now) { deadline_.Check(now); }
 
  private:
+  // The TLS handshake (a plain HTTP request gets a plain 400). False: close.
+  Task<bool> Handshake();
   // Waits, holding no buffer, until the client sends something. False: close.
   Task<bool> WaitForRequest(bool first);
   // Serves one request whose first bytes are buffered. False: close the connection.
@@ -54,6 +60,8 @@ class DownstreamSession {
   WorkerContext& ctx_;
   Deadline deadline_;
   std::string address_;  // client IP, for X-Forwarded-For
+  ListenerCounters* counters_;
+  std::shared_ptr<const ServerTlsContexts> tls_;
   bool idle_ = true;     // waiting for a request with nothing buffered
 };
 

@@ -175,7 +175,7 @@ bool EventSocket::Adopt(int fd) {
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = this;
   readable = writable = true;
-  peer_closed = false;
+  peer_closed = read_wants_write = write_wants_read = false;
   if (::epoll_ctl(poller_->epoll_fd(), EPOLL_CTL_ADD, fd_, &ev) != 0) {
     Close();
     return false;
@@ -224,6 +224,10 @@ void EventSocket::Cancel() {
 void EventSocket::Close() {
   if (fd_ < 0) return;
   Cancel();
+  if (tls_) {
+    tls_->Shutdown();
+    tls_.reset();
+  }
   ::close(fd_);  // also leaves the epoll set
   fd_ = -1;
 }

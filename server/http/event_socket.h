@@ -32,6 +32,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/posix/stream_descriptor.hpp"
+#include "server/tls/tls_stream.h"
 
 namespace rwproxy {
 
@@ -117,6 +118,11 @@ class EventSocket {
   // The pending error of a finished connect (SO_ERROR).
   boost::system::error_code ConnectResult() const;
 
+  // TLS over this socket (server/http/io_tls.cc): set after Adopt or StartConnect; Close sends
+  // close_notify (once, without waiting) and frees it. Null: plain TCP.
+  void SetTls(std::unique_ptr<TlsStream> tls) { tls_ = std::move(tls); }
+  TlsStream* tls() const { return tls_.get(); }
+
   bool is_open() const { return fd_ >= 0; }
   int native_handle() const { return fd_; }
   // Completes pending waits with operation_aborted.
@@ -145,16 +151,23 @@ class EventSocket {
   bool readable = true;     // not known to be drained
   bool writable = true;     // not known to be full
   bool peer_closed = false; // the peer shut down its side (EPOLLRDHUP / HUP / ERR seen)
+  // TLS: a read that needs the socket writable first (or a write that needs it readable).
+  bool read_wants_write = false;
+  bool write_wants_read = false;
 
  private:
   friend class Poller;
-  bool Ready(Direction d) const { return d == kRead ? readable || peer_closed : writable; }
+  bool Ready(Direction d) const {
+    if (d == kRead) return read_wants_write ? writable : readable || peer_closed;
+    return write_wants_read ? readable || peer_closed : writable;
+  }
   void OnEvents(uint32_t events);
 
   Poller* poller_;
   int fd_ = -1;
   bool nodelay_ = false;
   Handler waiters_[2];
+  std::unique_ptr<TlsStream> tls_;
 };
 
 }  // namespace rwproxy

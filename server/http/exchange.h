@@ -74,6 +74,7 @@ class Exchange {
     switch (acquire_error_) {
       case AcquireError::kConnectFailed:
       case AcquireError::kConnectTimeout:
+      case AcquireError::kTlsFailed:
         record_->flags |= kFlagConnectFailure;
         return;
       case AcquireError::kOverflow:
@@ -119,6 +120,11 @@ class Exchange {
   Task<Failure> SendAndReadHead();
   Task<Failure> ReadResponseHead();
   Task<ExchangeOutcome> RelayResponse();
+  // After a 101 to a tunnelled upgrade offer (tunnel.cc): the 101 goes to the client, then bytes
+  // flow both ways until either side closes or upgrade_idle_timeout passes with no byte.
+  Task<ExchangeOutcome> Tunnel();
+  Task<void> Pump(Socket& from, Buffer& in, Socket& to, uint64_t* moved);
+  void EndTunnel();
   void RouteDeadline() {
     client_.deadline.After(route_timeout_);
     per_try_bound_ = false;
@@ -160,6 +166,7 @@ class Exchange {
   int client_minor_ = 1;
   bool client_keep_ = true;
   bool head_method_ = false;
+  bool upgrade_ = false;  // the request's upgrade offer is sent upstream (the route tunnels it)
 };
 
 }  // namespace rwproxy::exchange_internal

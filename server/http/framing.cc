@@ -104,6 +104,9 @@ struct Scan {
   bool expect_other = false;
   bool expect_continue = false;
   bool bad_connection = false;
+  bool connection_upgrade = false;  // Connection lists "upgrade"
+  int upgrade = 0;                  // Upgrade fields seen
+  int upgrade_index = -1;
   std::array<std::string_view, kMaxConnectionOptions> options;
   size_t option_count = 0;
   FieldId ids[kMaxHeaders];
@@ -152,6 +155,9 @@ void ScanFields(const MessageHead& head, const char* base, Scan* s) {
     } else if (id == FieldId::kHost) {
       ++s->host;
       s->host_index = i;
+    } else if (id == FieldId::kUpgrade) {
+      ++s->upgrade;
+      s->upgrade_index = i;
     } else if (id == FieldId::kConnection) {
       ForEachElement(value, [&](std::string_view option) {
         if (option.empty()) return true;
@@ -162,6 +168,7 @@ void ScanFields(const MessageHead& head, const char* base, Scan* s) {
         } else if (!IsToken(option) || s->option_count == kMaxConnectionOptions) {
           s->bad_connection = true;
         } else {
+          if (EqualsIgnoreCase(option, "upgrade")) s->connection_upgrade = true;
           s->options[s->option_count++] = option;
         }
         return true;
@@ -309,16 +316,59 @@ bool CheckRequest(const MessageHead& head, const char* base, RequestFraming* out
   out->expect_continue = http11 && s.expect_continue && out->body != BodyKind::kNone;
   out->keep_alive = !s.close && (http11 || s.keep_alive);
   MarkDropped(head, base, s, kRestatedOnRequests, &out->drop);
+  // An upgrade offer (RFC 9110 §7.8): one Upgrade field named by Connection, HTTP/1.1, no body.
+  // Whether it is tunnelled is the route's choice; otherwise both fields are dropped as
+  // hop-by-hop and the request is forwarded as a plain one.
+  if (http11 && s.connection_upgrade && s.upgrade == 1 && out->body == BodyKind::kNone &&
+      !out->expect_continue) {
+    std::string_view protocols = head.headers[s.upgrade_index].value.In(base);
+    bool valid = !protocols.empty();
+    ForEachElement(protocols, [&](std::string_view protocol) {
+      // protocol-name ["/" protocol-version], both tokens
+      size_t slash = protocol.find('/');
+      if (!IsToken(protocol.substr(0, slash)) ||
+          (slash != std::string_view::npos && !IsToken(protocol.substr(slash + 1)))) {
+        valid = false;
+      }
+      return valid;
+    });
+    if (valid) out->upgrade = protocols;
+  }
   return true;
 }
 
+bool UpgradeAllowed(std::string_view offered, const std::vector<std::string>& allowed) {
+  if (offered.empty() || allowed.empty()) return false;
+  bool ok = false;
+  ForEachElement(offered, [&](std::string_view protocol) {
+    std::string_view name = protocol.substr(0, protocol.find('/'));
+    for (const std::string& a : allowed) {
+      if (EqualsIgnoreCase(name, a)) ok = true;
+    }
+    return !ok;
+  });
+  return ok;
+}
+
 bool CheckResponse(const MessageHead& head, const char* base, bool head_request,
-                   ResponseFraming* out, PolicyError* error) {
+                   ResponseFraming* out, PolicyError* error, bool upgrade_offered) {
   *out = ResponseFraming{};
   Scan s;
   ScanFields(head, base, &s);
   const bool http11 = head.version_minor == 1;
-  if (head.status == 101) return Fail(error, 502, "upstream switched protocols (101)");
+  if (head.status == 101) {
+    if (!upgrade_offered) return Fail(error, 502, "upstream switched protocols (101)");
+    if (!http11 || s.upgrade != 1 || !s.connection_upgrade) {
+      return Fail(error, 502, "101 without Upgrade and Connection: upgrade");
+    }
+    if (s.transfer_encoding > 0 || s.content_length > 0) {
+      return Fail(error, 502, "101 with a message body framing");
+    }
+    MarkDropped(head, base, s, 0, &out->drop);
+    out->switching = true;  // from here on the connection is a tunnel: never reused
+    out->reusable = false;
+    return true;
+  }
   if (s.bad_connection) return Fail(error, 502, "invalid Connection in response");
   MarkDropped(head, base, s, 0, &out->drop);
   out->reusable = !s.close && (http11 || s.keep_alive);

@@ -23,7 +23,9 @@
 //   Expect other than 100-continue                             417  (RFC 9110 §10.1.1)
 //   every Connection field: close, keep-alive, named fields    honoured; named fields dropped
 //   response                                                    result
-//   1xx: 100 dropped, 101 -> 502 (no upgrades), 102/103 forwarded to HTTP/1.1 clients
+//   1xx: 100 dropped, 102/103 forwarded to HTTP/1.1 clients; 101 -> 502 unless the request's
+//   upgrade was offered upstream (then it needs one Upgrade field, Connection: upgrade, no
+//   body framing, and the connection becomes a tunnel)
 //   HEAD request, 204, 304                                     no body read or forwarded; 204/304
 //                                                              with a body framing: not reused
 //   Transfer-Encoding other than exactly chunked, TE + CL, TE in 1.0, bad Content-Length: 502,
@@ -37,7 +39,9 @@
 
 #include <bitset>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/http/codec.h"
 
@@ -61,8 +65,15 @@ struct RequestFraming {
   std::string_view host;   // absolute-form authority, else the Host field ("" if none in 1.0)
   std::string_view path;   // origin-form path, without the query
   std::string_view query;  // "" or "?..."
+  // The Upgrade value of an upgrade offer: HTTP/1.1, Connection: upgrade, one Upgrade field of
+  // valid protocols, no body. "" otherwise. (The field is in `drop` either way.)
+  std::string_view upgrade;
   std::bitset<kMaxHeaders> drop;  // fields not forwarded as they are (hop-by-hop, restated)
 };
+
+// Whether one of the protocols in an Upgrade value (by name, without "/version", any case) is in
+// `allowed` (a route's lowercase `upgrades`).
+bool UpgradeAllowed(std::string_view offered, const std::vector<std::string>& allowed);
 
 // Checks a request head against the policy. On error, the connection must be closed after the
 // reply (the framing of what follows is unknown).
@@ -76,12 +87,14 @@ struct ResponseFraming {
   bool reusable = true;   // the upstream connection may carry another request afterwards
   bool interim = false;   // 1xx other than 101
   bool forward_interim = false;  // 102/103: forwarded to an HTTP/1.1 client
+  bool switching = false;  // 101 to an offered upgrade: the connection is now a tunnel
   std::bitset<kMaxHeaders> drop;
 };
 
 // Checks a response head to a request (`head_request`: the request was HEAD). Errors are 502.
+// `upgrade_offered`: the request carried an upgrade offer upstream (then a 101 is accepted).
 bool CheckResponse(const MessageHead& head, const char* base, bool head_request,
-                   ResponseFraming* out, PolicyError* error);
+                   ResponseFraming* out, PolicyError* error, bool upgrade_offered = false);
 
 // The upstream's "Keep-Alive: timeout=N" in milliseconds, or 0.
 int64_t KeepAliveHintMs(const MessageHead& head, const char* base);

@@ -14,6 +14,7 @@ constexpr size_t kMaxIov = 64;
 
 IoStatus TryRead(Socket& socket, Buffer& buffer, const Deadline& deadline, size_t min_room,
                  size_t max_size) {
+  if (socket.tls()) return TryReadTls(socket, buffer, deadline, min_room, max_size);
   if (deadline.expired) return IoStatus::kTimeout;
   if (!socket.is_open()) return IoStatus::kError;
   if (!socket.readable && !socket.peer_closed) return IoStatus::kWait;
@@ -36,6 +37,7 @@ IoStatus TryRead(Socket& socket, Buffer& buffer, const Deadline& deadline, size_
 }
 
 IoStatus TryWrite(Socket& socket, std::span<asio::const_buffer>* span, const Deadline& deadline) {
+  if (socket.tls()) return TryWriteTls(socket, span, deadline);
   std::span<asio::const_buffer>& buffers = *span;
   while (!buffers.empty() && buffers.front().size() == 0) buffers = buffers.subspan(1);
   while (!buffers.empty()) {

@@ -68,6 +68,17 @@ inline IoStatus AfterWait(const boost::system::error_code& ec, const Deadline& d
   return ec ? IoStatus::kError : IoStatus::kWait;
 }
 
+// The TLS forms of TryRead / TryWrite (io_tls.cc), which those call for a socket with a
+// TlsStream: a TLS read is never "short" (OpenSSL may hold the rest of a record), so it clears
+// `readable` only when OpenSSL finds the socket drained.
+IoStatus TryReadTls(Socket& socket, Buffer& buffer, const Deadline& deadline, size_t min_room,
+                    size_t max_size);
+IoStatus TryWriteTls(Socket& socket, std::span<boost::asio::const_buffer>* buffers,
+                     const Deadline& deadline);
+// The TLS handshake of socket.tls(), either side, until done, failed (kError: the reason is
+// socket.tls()->error()), closed or past the deadline.
+Task<IoStatus> TlsHandshake(Socket& socket, Deadline& deadline);
+
 // Reads what is available into `buffer` (at least one byte unless the result is not kOk), growing
 // it so that `min_room` bytes are free, up to `max_size` in all.
 Task<IoStatus> ReadSome(Socket& socket, Buffer& buffer, Deadline& deadline, size_t min_room,

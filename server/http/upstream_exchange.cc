@@ -21,7 +21,7 @@ ExchangeOutcome Exchange::Fail(Failure failure) {
       ++counters_->upstream_rq_bad_response;
       return Local(502, absl::StrCat("malformed response from upstream ", key, ": ", reason_));
     case Failure::kBadRequest:
-      ++ctx_.listener.downstream_rq_bad;
+      ++client_.listener->downstream_rq_bad;
       if (record_) record_->flags |= kFlagBadRequest;
       body_.done = false;  // framing is lost: close
       return Local(400, absl::StrCat("bad request body: ", reason_));
@@ -136,7 +136,8 @@ Task<Failure> Exchange::ReadResponseHead() {
       co_return Failure::kBadResponse;
     }
     PolicyError policy;
-    if (!CheckResponse(response_, conn.buffer.data(), head_method_, &rframing_, &policy)) {
+    if (!CheckResponse(response_, conn.buffer.data(), head_method_, &rframing_, &policy,
+                       upgrade_)) {
       reason_ = policy.reason;
       co_return Failure::kBadResponse;
     }
@@ -248,6 +249,9 @@ Task<ExchangeOutcome> Exchange::Run() {
   params.length = framing.length;
   if (client_.state.request_id_generated) params.request_id = client_.state.request_id;
   params.ops = &route_.request_headers;  // built once: a retry or replay sends the same head
+  params.tls = client_.tls;
+  upgrade_ = UpgradeAllowed(framing.upgrade, route_.upgrades);
+  if (upgrade_) params.upgrade = framing.upgrade;
   host_piece_ = BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params,
                                   &client_.state.upstream_head, &wire_);
   if (!body_.done) {
@@ -267,7 +271,10 @@ Task<ExchangeOutcome> Exchange::Run() {
       pool_ = ctx_.clusters->Choose(cluster_, *state_).pool;  // the lease keeps it alive
       if (Failure f = co_await Acquire(false); f != Failure::kNone) {
         co_return Local(lease_.error() == AcquireError::kOverflow ? 503 : 502,
-                        absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
+                        lease_.error() == AcquireError::kTlsFailed
+                            ? absl::StrCat("TLS handshake with upstream ", pool_->endpoint().key,
+                                           " failed: ", lease_.reason())
+                            : absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
       }
       client_.deadline.After(kClientIoTimeout);
       if (co_await WriteAll(client_.socket, kContinue, client_.deadline) != IoStatus::kOk) {
@@ -300,7 +307,8 @@ Task<ExchangeOutcome> Exchange::Run() {
     if (failure == Failure::kNone) {
       result = TryResult::kResponse;
     } else if (acquire_error_ == AcquireError::kConnectFailed ||
-               acquire_error_ == AcquireError::kConnectTimeout) {
+               acquire_error_ == AcquireError::kConnectTimeout ||
+               acquire_error_ == AcquireError::kTlsFailed) {
       result = TryResult::kConnectFailure;
     } else if (acquire_error_ == AcquireError::kOverflow || failure == Failure::kClient ||
                failure == Failure::kBadRequest) {
@@ -356,10 +364,15 @@ Task<ExchangeOutcome> Exchange::Run() {
                                           " (timeout)"));
       case AcquireError::kConnectFailed:
         co_return Local(502, absl::StrCat("cannot connect to upstream ", pool_->endpoint().key));
+      case AcquireError::kTlsFailed:
+        co_return Local(502, absl::StrCat("TLS handshake with upstream ", pool_->endpoint().key,
+                                          " (", pool_->server_name(), ") failed: ",
+                                          lease_.reason()));
     }
     co_return Fail(failure);
   }
   if (retries_ > 0 && response_.status < 500) ++counters_->upstream_rq_retry_success;
+  if (rframing_.switching) co_return co_await Tunnel();
   co_return co_await RelayResponse();
 }
 

@@ -42,6 +42,8 @@ struct ClientSide {
   const RequestFraming& framing;
   std::string_view address;  // for X-Forwarded-For
   RequestState& state;       // heads, gather lists and strings for this request
+  bool tls = false;          // the client connection is TLS (X-Forwarded-Proto: https)
+  ListenerCounters* listener = nullptr;  // the counters of the listener it came through
 };
 
 struct ExchangeOutcome {

@@ -183,7 +183,13 @@ size_t BuildUpstreamHead(const MessageHead& head, const char* base, const Reques
     s.append(params.client_address);
     s.append("\r\n");
   }
-  if (!ops || !Edits(*ops, "x-forwarded-proto")) s.append("X-Forwarded-Proto: http\r\n");
+  if (!ops || !Edits(*ops, "x-forwarded-proto")) {
+    s.append(params.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n");
+  }
+  if (!params.upgrade.empty()) {
+    s.append("Connection: upgrade\r\n");
+    AppendField("Upgrade", params.upgrade, &s);
+  }
   if (!params.request_id.empty() && (!ops || !Edits(*ops, "x-request-id"))) {
     AppendField("X-Request-Id", params.request_id, &s);
   }
@@ -224,6 +230,9 @@ void BuildClientHead(const MessageHead& head, const char* base, const ResponseFr
     // Stated for both versions: the status line says HTTP/1.1 even to an HTTP/1.0 client.
     if (!params.keep_alive) s.append("Connection: close\r\n");
     if (params.keep_alive && params.client_minor == 0) s.append("Connection: keep-alive\r\n");
+  } else if (head.status == 101 && !params.upgrade.empty()) {
+    s.append("Connection: upgrade\r\n");
+    AppendField("Upgrade", params.upgrade, &s);
   }
   s.append("\r\n");
   const size_t tail_end = s.size();

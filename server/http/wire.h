@@ -26,10 +26,13 @@ struct UpstreamHead {
   uint64_t length = 0;
   std::string_view request_id;      // sent as X-Request-Id when not empty (a generated one)
   const HeaderOpsSpec* ops = nullptr;  // the route's request_headers, or null
+  bool tls = false;                    // the client came over TLS: X-Forwarded-Proto: https
+  std::string_view upgrade;  // an upgrade offer the route tunnels: sent as Upgrade (+ Connection)
 };
 
 // Request line (always HTTP/1.1), the client's fields minus framing.drop, then Host,
-// X-Forwarded-For (client's values, then client_address), X-Forwarded-Proto: http,
+// X-Forwarded-For (client's values, then client_address), X-Forwarded-Proto: http (https over
+// TLS), "Connection: upgrade" and Upgrade for a tunnelled upgrade offer,
 // X-Request-Id, the set and add fields of `ops`, framing. `ops` applies in the order remove, set,
 // add: client fields named in remove or set are left out, and so are the X-Forwarded-For,
 // X-Forwarded-Proto and X-Request-Id the proxy would write; set and add fields are appended (add
@@ -46,6 +49,7 @@ struct ClientHead {
   BodyKind body = BodyKind::kNone;  // what the client will get: kLength, kChunked, kUntilClose
   uint64_t length = 0;
   const ResponseHeaderOpsSpec* ops = nullptr;  // the route's response_headers, or null
+  std::string_view upgrade;  // a 101: the upstream's Upgrade value, sent with Connection: upgrade
 };
 
 // Status line ("HTTP/1.1 NNN reason" from the upstream's), the upstream's fields minus

@@ -56,7 +56,8 @@ struct WorkerContext {
   BufferPool* buffers = nullptr;
   Poller* poller = nullptr;
   RequestStatePool* states = nullptr;
-  ListenerCounters listener;
+  ListenerCounters listener;      // the plain listener ("proxy")
+  ListenerCounters tls_listener;  // the TLS listener ("tls")
   ServerCounters server;
   std::shared_ptr<const Snapshot> snapshot;
   bool draining = false;  // answer with Connection: close and end keep-alive loops

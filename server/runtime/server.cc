@@ -34,6 +34,22 @@ absl::Status Server::Listen(const boost::asio::ip::tcp::endpoint& endpoint) {
   return absl::OkStatus();
 }
 
+absl::Status Server::ListenTls(const boost::asio::ip::tcp::endpoint& endpoint,
+                              std::shared_ptr<ServerTlsSlot> slot) {
+  tls_slot_ = std::move(slot);
+  auto bind_to = endpoint;
+  std::string error;
+  for (auto& worker : workers_) {
+    if (!worker->ListenTls(bind_to, tls_slot_.get(), &error)) return absl::UnavailableError(error);
+    bind_to = worker->tls_local_endpoint();
+  }
+  return absl::OkStatus();
+}
+
+boost::asio::ip::tcp::endpoint Server::tls_local_endpoint() const {
+  return workers_.empty() ? boost::asio::ip::tcp::endpoint() : workers_[0]->tls_local_endpoint();
+}
+
 boost::asio::ip::tcp::endpoint Server::local_endpoint() const {
   return workers_.empty() ? boost::asio::ip::tcp::endpoint() : workers_[0]->local_endpoint();
 }
@@ -158,6 +174,10 @@ StatsSnapshot Server::CollectStats() {
   total.server["workers_unresponsive"] = missing;
   monitor_->Collect(&total);
   if (access_log_) total.server["access_log_dropped"] = access_log_->dropped();
+  if (tls_slot_) {
+    total.server["tls_cert_reloads"] = tls_slot_->reloads.load();
+    total.server["tls_cert_reload_fail"] = tls_slot_->reload_failures.load();
+  }
   for (const auto& source : stats_sources_) source(&total);
   // Gauges that are proxy-wide, not per worker.
   if (auto snapshot = current()) {

@@ -30,6 +30,11 @@ class Server : public ConfigTarget {
 
   // Binds every worker to `endpoint` (port 0 picks one port for all).
   absl::Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Binds every worker's TLS listener to `endpoint`, serving the certificates in `slot` (which
+  // the Server keeps, for the cert reloader to update). Before Start().
+  absl::Status ListenTls(const boost::asio::ip::tcp::endpoint& endpoint,
+                         std::shared_ptr<ServerTlsSlot> slot);
+  boost::asio::ip::tcp::endpoint tls_local_endpoint() const;
   // Posts the snapshot to every worker and returns once all of them serve it, or after `timeout`
   // with DEADLINE_EXCEEDED naming the workers that have not (logged as an error; Lagging() lists
   // them until they do). Before Start() it applies it directly, so the first request already has
@@ -73,6 +78,7 @@ class Server : public ConfigTarget {
   AccessLog* access_log_ = nullptr;
   std::vector<std::function<void(StatsSnapshot*)>> stats_sources_;  // set before Start()
   std::atomic<bool> draining_{false};
+  std::shared_ptr<ServerTlsSlot> tls_slot_;  // null: no TLS listener
 };
 
 }  // namespace rwproxy

@@ -43,14 +43,17 @@ std::string AddressText(const sockaddr_storage& addr) {
   return text;
 }
 
-Task<void> RunSession(int fd, std::string address, WorkerContext& ctx) {
-  DownstreamSession session(fd, std::move(address), ctx);
+Task<void> RunSession(int fd, std::string address, WorkerContext& ctx, ListenerCounters* counters,
+                      std::shared_ptr<const ServerTlsContexts> tls) {
+  DownstreamSession session(fd, std::move(address), ctx, counters, std::move(tls));
   co_await session.Run();
 }
 
 // Accepts every pending connection at each readiness of the listening socket (accept4: the new
-// socket is non-blocking from the start), each becoming a session coroutine.
-Task<void> AcceptLoop(EventSocket& listener, WorkerContext& ctx, Executor executor) {
+// socket is non-blocking from the start), each becoming a session coroutine. With a TLS slot,
+// each connection takes the certificates current when it is accepted.
+Task<void> AcceptLoop(EventSocket& listener, WorkerContext& ctx, Executor executor,
+                      ListenerCounters* counters, const ServerTlsSlot* tls) {
   for (;;) {
     auto [ec] = co_await listener.Wait(EventSocket::kRead, kUseTuple);
     if (ec || !listener.is_open()) co_return;
@@ -65,7 +68,10 @@ Task<void> AcceptLoop(EventSocket& listener, WorkerContext& ctx, Executor execut
         listener.readable = false;
         break;
       }
-      asio::co_spawn(executor, RunSession(fd, AddressText(peer), ctx), asio::detached);
+      asio::co_spawn(executor,
+                     RunSession(fd, AddressText(peer), ctx, counters,
+                                tls ? tls->Get() : nullptr),
+                     asio::detached);
     }
   }
 }
@@ -98,7 +104,9 @@ Worker::~Worker() {
   // thread (bounded), while the context and pools they use still exist; then destroy whatever
   // handler is left.
   listener_.Close();
+  tls_listener_.Close();
   acceptor_.reset();
+  tls_acceptor_.reset();
   ctx_.stopping = true;
   std::vector<DownstreamSession*> open(ctx_.sessions.begin(), ctx_.sessions.end());
   for (DownstreamSession* session : open) {
@@ -115,19 +123,31 @@ Worker::~Worker() {
 }
 
 bool Worker::Listen(const tcp::endpoint& endpoint, std::string* error) {
+  return Bind(endpoint, &acceptor_, &bound_, error);
+}
+
+bool Worker::ListenTls(const tcp::endpoint& endpoint, const ServerTlsSlot* slot,
+                       std::string* error) {
+  tls_slot_ = slot;
+  return Bind(endpoint, &tls_acceptor_, &tls_bound_, error);
+}
+
+bool Worker::Bind(const tcp::endpoint& endpoint, std::optional<Acceptor>* acceptor_slot,
+                  tcp::endpoint* bound, std::string* error) {
   boost::system::error_code ec;
-  acceptor_.emplace(io_.get_executor());
-  acceptor_->open(endpoint.protocol(), ec);
-  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  std::optional<Acceptor>& acceptor = *acceptor_slot;
+  acceptor.emplace(io_.get_executor());
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) {
     int one = 1;
-    if (::setsockopt(acceptor_->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
+    if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
       ec.assign(errno, boost::system::system_category());
     }
   }
-  if (!ec) acceptor_->bind(endpoint, ec);
-  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (!ec) bound_ = acceptor_->local_endpoint(ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) *bound = acceptor->local_endpoint(ec);
   if (ec) {
     *error = absl::StrCat("cannot listen on ", endpoint.address().to_string(), ":",
                           endpoint.port(), ": ", ec.message());
@@ -137,17 +157,23 @@ bool Worker::Listen(const tcp::endpoint& endpoint, std::string* error) {
 }
 
 tcp::endpoint Worker::local_endpoint() const { return bound_; }
+tcp::endpoint Worker::tls_local_endpoint() const { return tls_bound_; }
 
 void Worker::Start() {
-  if (acceptor_) {
-    // The listening socket moves to the worker's epoll set like every other socket.
+  // The listening sockets move to the worker's epoll set like every other socket.
+  auto start = [this](std::optional<Acceptor>& acceptor, EventSocket& listener,
+                      ListenerCounters* counters, const ServerTlsSlot* tls) {
+    if (!acceptor) return;
     boost::system::error_code ignored;
-    acceptor_->non_blocking(true, ignored);
-    int fd = acceptor_->release(ignored);
-    if (fd >= 0 && listener_.Adopt(fd)) {
-      asio::co_spawn(io_, AcceptLoop(listener_, ctx_, io_.get_executor()), asio::detached);
+    acceptor->non_blocking(true, ignored);
+    int fd = acceptor->release(ignored);
+    if (fd >= 0 && listener.Adopt(fd)) {
+      asio::co_spawn(io_, AcceptLoop(listener, ctx_, io_.get_executor(), counters, tls),
+                     asio::detached);
     }
-  }
+  };
+  start(acceptor_, listener_, &ctx_.listener, nullptr);
+  start(tls_acceptor_, tls_listener_, &ctx_.tls_listener, tls_slot_);
   thread_ = std::thread([this] { poller_.Run(io_, kSweepInterval, [this] { Sweep(); }); });
 }
 
@@ -204,6 +230,7 @@ void Worker::Collect(std::function<void(StatsSnapshot)> done) {
     clusters_.Collect(&stats);
     ctx_.routes.Collect(&stats);
     stats.Add("proxy", ctx_.listener);
+    if (tls_slot_) stats.Add("tls", ctx_.tls_listener);
     stats.Add(ctx_.server);
     if (ctx_.snapshot) stats.config_version = ctx_.snapshot->version;
     done(std::move(stats));
@@ -239,6 +266,7 @@ void Worker::Stop() {
   if (!thread_.joinable()) return;
   asio::post(io_, [this] {
     listener_.Close();
+    tls_listener_.Close();
     io_.stop();
   });
   poller_.Wake();

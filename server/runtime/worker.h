@@ -16,6 +16,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "server/http/io.h"
 #include "server/http/worker_context.h"
+#include "server/tls/server_tls.h"
 #include "server/upstream/cluster_manager.h"
 
 namespace rwproxy {
@@ -31,6 +32,10 @@ class Worker {
 
   // Binds (SO_REUSEPORT) and starts the thread. Returns the bound endpoint or an error text.
   bool Listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string* error);
+  // The TLS listener (before Start()): connections handshake with the certificates in `slot`
+  // (owned by the Server) and count in listener "tls".
+  bool ListenTls(const boost::asio::ip::tcp::endpoint& endpoint, const ServerTlsSlot* slot,
+                 std::string* error);
   void Start();
 
   // Swaps the snapshot and reconciles pools on the worker thread, then calls done there.
@@ -52,6 +57,7 @@ class Worker {
   void Stop();
 
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+  boost::asio::ip::tcp::endpoint tls_local_endpoint() const;
 
  private:
   void Sweep();
@@ -64,6 +70,8 @@ class Worker {
     void DestroyHandlers() { shutdown(); }
   };
   using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
+  bool Bind(const boost::asio::ip::tcp::endpoint& endpoint, std::optional<Acceptor>* acceptor,
+            boost::asio::ip::tcp::endpoint* bound, std::string* error);
 
   // One thread runs it; other threads only post to it, so reactor I/O needs no locking.
   IoContext io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
@@ -77,6 +85,10 @@ class Worker {
   std::optional<Acceptor> acceptor_;  // binds and listens; Start() moves its fd to listener_
   EventSocket listener_{&poller_};
   boost::asio::ip::tcp::endpoint bound_;
+  std::optional<Acceptor> tls_acceptor_;
+  EventSocket tls_listener_{&poller_};
+  boost::asio::ip::tcp::endpoint tls_bound_;
+  const ServerTlsSlot* tls_slot_ = nullptr;
   std::vector<DownstreamSession*> sweep_sessions_;  // reused by each sweep
   std::thread thread_;
 };

@@ -36,18 +36,26 @@ namespace rwproxy {
   X(upstream_rq_retry_success) \
   X(upstream_rq_retry_overflow) \
   X(upstream_rq_per_try_timeout) \
+  X(upstream_tls_handshakes)    \
+  X(upstream_tls_handshake_fail) \
   X(panic_mode)
 
 #define RW_LISTENER_COUNTERS(X) \
   X(downstream_cx_total)        \
   X(downstream_cx_active)       \
   X(downstream_rq_total)        \
-  X(downstream_rq_bad)
+  X(downstream_rq_bad)          \
+  X(downstream_tls_handshakes)  \
+  X(downstream_tls_handshake_fail) \
+  X(downstream_tls_resumed)     \
+  X(downstream_tls_plaintext)
 
 #define RW_SERVER_COUNTERS(X) \
   X(no_route)                 \
   X(local_reply_redirect)     \
-  X(local_reply_respond)
+  X(local_reply_respond)      \
+  X(upgrades_total)           \
+  X(upgrades_active)
 
 #define RW_DECLARE_COUNTER(name) uint64_t name = 0;
 

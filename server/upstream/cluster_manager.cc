@@ -31,15 +31,25 @@ void ClusterManager::SetWorkerShare(int workers, uint64_t seed) {
   if (seed != 0) rng_.seed(seed);
 }
 
-ConnPool* ClusterManager::PoolFor(const EndpointInfo& endpoint, const PoolSpec& spec) {
-  auto& pool = pools_[endpoint.key];
-  if (!pool) {
-    pool = std::make_unique<ConnPool>(executor_, poller_, buffers_, endpoint,
-                                      registry_->Get(endpoint.key), spec);
-    // Reconcile() creates every live endpoint's pool first, so one created later is for an
-    // endpoint an older snapshot named: it serves that request and drains.
-    if (!applying_) pool->Drain();
+ConnPool* ClusterManager::PoolFor(const ClusterInfo& cluster, const EndpointInfo& endpoint) {
+  std::string_view key = endpoint.key;
+  std::string_view server_name;
+  if (cluster.tls) {
+    server_name = cluster.tls->spec().sni.empty() ? EndpointHost(endpoint.source)
+                                                  : std::string_view(cluster.tls->spec().sni);
+    key_scratch_.assign(endpoint.key);  // as PoolKey() spells it
+    key_scratch_.append(" ").append(cluster.tls->identity()).append(" ").append(server_name);
+    key = key_scratch_;
   }
+  auto found = pools_.find(absl::string_view(key.data(), key.size()));
+  if (found != pools_.end()) return found->second.get();
+  auto& pool = pools_.emplace(std::string(key), nullptr).first->second;
+  pool = std::make_unique<ConnPool>(executor_, poller_, buffers_, endpoint,
+                                    registry_->Get(endpoint.key), cluster.pool);
+  if (cluster.tls) pool->SetTls(cluster.tls, std::string(server_name));
+  // Reconcile() creates every live endpoint's pool first, so one created later is for an
+  // endpoint an older snapshot named: it serves that request and drains.
+  if (!applying_) pool->Drain();
   return pool.get();
 }
 
@@ -76,12 +86,15 @@ void ClusterManager::Reconcile() {
     }
     for (size_t i = 0; i < endpoints.size(); ++i) {
       const EndpointInfo& endpoint = endpoints[i];
-      ConnPool* pool = PoolFor(endpoint, cluster.pool);
-      if (live.insert(endpoint.key).second) {  // first cluster's pool limits win
+      ConnPool* pool = PoolFor(cluster, endpoint);
+      std::string key = PoolKey(cluster, endpoint);
+      if (live.insert(key).second) {  // first cluster's pool limits win
         pool->SetSpec(cluster.pool);
         pool->Undrain();
+        // New connections use this snapshot's TLS context (same settings, files read again).
+        if (cluster.tls) pool->SetTls(cluster.tls, pool->server_name());
       }
-      if (up[i]) available.insert(endpoint.key);
+      if (up[i]) available.insert(std::move(key));
     }
   }
   applying_ = false;
@@ -129,7 +142,7 @@ ClusterManager::Pick ClusterManager::Choose(const ClusterInfo& cluster, ClusterS
       size_t best = SIZE_MAX;
       for (size_t i = 0; i < n; ++i) {
         size_t candidate = (start + i) % n;
-        size_t busy = PoolFor(at(candidate), cluster.pool)->busy();
+        size_t busy = PoolFor(cluster, at(candidate))->busy();
         if (busy < best) {
           best = busy;
           index = candidate;
@@ -138,11 +151,11 @@ ClusterManager::Pick ClusterManager::Choose(const ClusterInfo& cluster, ClusterS
       break;
     }
   }
-  ConnPool* pool = PoolFor(at(index), cluster.pool);
+  ConnPool* pool = PoolFor(cluster, at(index));
   // A retry goes to an endpoint not tried yet, when there is one.
   for (size_t step = 1; step < n && std::find(tried.begin(), tried.end(), pool) != tried.end();
        ++step) {
-    pool = PoolFor(at((index + step) % n), cluster.pool);
+    pool = PoolFor(cluster, at((index + step) % n));
   }
   return {pool, &state.counters};
 }
@@ -242,7 +255,7 @@ void ClusterManager::Collect(StatsSnapshot* out) const {
     for (const auto& [cluster, value] : map) counts[cluster] += value;
   }
   for (const auto& [key, pool] : pools_) {
-    CounterMap& map = out->endpoints[key];
+    CounterMap& map = out->endpoints[pool->endpoint().key];  // TLS and plain pools together
     map["cx_active"] += pool->busy() + pool->idle();
     map["cx_idle"] += pool->idle();
     map["rq_pending"] += pool->waiting();
@@ -258,7 +271,7 @@ void ClusterManager::Collect(StatsSnapshot* out) const {
     auto state = clusters_.find(cluster.name);
     const HostSet* hosts = state != clusters_.end() ? state->second.hosts.get() : nullptr;
     for (const EndpointInfo& endpoint : hosts ? hosts->endpoints : cluster.endpoints) {
-      auto it = pools_.find(endpoint.key);
+      auto it = pools_.find(PoolKey(cluster, endpoint));
       if (it == pools_.end()) continue;
       active += it->second->busy() + it->second->idle();
       idle += it->second->idle();

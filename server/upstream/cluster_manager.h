@@ -150,7 +150,9 @@ class ClusterManager {
   void Collect(StatsSnapshot* out) const;
 
  private:
-  ConnPool* PoolFor(const EndpointInfo& endpoint, const PoolSpec& spec);
+  // The pool for `endpoint` as an endpoint of `cluster` (PoolKey: the address, and for TLS the
+  // peer identity). The key is built in key_scratch_: no allocation per request.
+  ConnPool* PoolFor(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   void Reconcile();
 
   Executor executor_;
@@ -165,6 +167,7 @@ class ClusterManager {
   absl::node_hash_map<std::string, ClusterState> clusters_;  // stable addresses
   absl::node_hash_map<std::string, absl::flat_hash_map<std::string, uint64_t>> route_backends_;
   bool applying_ = false;
+  std::string key_scratch_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 
-#include "boost/asio/post.hpp"
 #include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/post.hpp"
+#include "server/log/log.h"
 
 namespace rwproxy {
 namespace asio = boost::asio;
@@ -100,6 +103,8 @@ Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
     auto [wait_ec] = co_await conn->socket.Wait(Socket::kWrite, kUseTuple);
     ec = wait_ec ? wait_ec : conn->socket.ConnectResult();
   }
+  std::optional<Lease> failed;
+  if (!ec && tls_) failed = co_await Handshake(*conn, counters, deadline);
   const bool timed_out = deadline->expired;
   deadline->upstream = nullptr;
   deadline->at = route_deadline;
@@ -112,8 +117,47 @@ Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
     ++this->counters.cx_connect_fail;
     co_return Lease(timed_out ? AcquireError::kConnectTimeout : AcquireError::kConnectFailed);
   }
+  if (failed) {
+    conn->socket.Close();
+    --busy_;
+    ReleaseSlot();
+    WakeOneToConnect();
+    ++this->counters.cx_connect_fail;
+    if (timed_out) {
+      ++counters->upstream_cx_connect_fail;
+      co_return Lease(AcquireError::kConnectTimeout);
+    }
+    co_return std::move(*failed);
+  }
   ++counters->upstream_cx_total;
   co_return Lease(this, std::move(conn), false);
+}
+
+Task<std::optional<Lease>> ConnPool::Handshake(UpstreamConn& conn, ClusterCounters* counters,
+                                               Deadline* deadline) {
+  std::unique_ptr<TlsStream> stream =
+      TlsStream::Create(tls_->context(), conn.socket.native_handle(), /*server=*/false);
+  if (!stream || !tls_->Prepare(stream->ssl(), server_name_)) {
+    ++counters->upstream_tls_handshake_fail;
+    co_return Lease(AcquireError::kTlsFailed, "cannot set up TLS (server name)");
+  }
+  conn.socket.SetTls(std::move(stream));
+  IoStatus io = co_await TlsHandshake(conn.socket, *deadline);
+  if (io == IoStatus::kOk) {
+    ++counters->upstream_tls_handshakes;
+    co_return std::nullopt;
+  }
+  ++counters->upstream_tls_handshake_fail;
+  if (io == IoStatus::kTimeout) co_return Lease(AcquireError::kConnectTimeout);
+  std::string reason = io == IoStatus::kError ? conn.socket.tls()->error()
+                                              : std::string("connection closed in the handshake");
+  const Clock::time_point now = Clock::now();
+  if (now - last_tls_warning_ >= std::chrono::seconds(1)) {  // at most one line a second
+    last_tls_warning_ = now;
+    log::Warn("upstream", absl::StrCat("TLS handshake with ", endpoint_.key, " (", server_name_,
+                                       ") failed: ", reason));
+  }
+  co_return Lease(AcquireError::kTlsFailed, std::move(reason));
 }
 
 Lease ConnPool::TakeIdleLease(ClusterCounters* counters) {
@@ -184,6 +228,13 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
 
 bool ConnPool::Unusable(UpstreamConn& conn) {
   if (conn.socket.peer_closed) return true;
+  if (TlsStream* tls = conn.socket.tls()) {
+    if (SSL_pending(tls->ssl()) > 0) return true;  // decrypted bytes nobody asked for
+    if (!conn.socket.readable) return false;
+    if (tls->Unusable()) return true;  // a close, an error, or stray records
+    conn.socket.readable = false;      // drained (a session ticket, at most, was read)
+    return false;
+  }
   if (!conn.socket.readable) return false;
   // A readiness event since the response was read, or a read that filled its buffer: look.
   char byte;

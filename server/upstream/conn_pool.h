@@ -19,6 +19,8 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "server/config/snapshot.h"
@@ -54,7 +56,10 @@ struct UpstreamConn {
   Clock::time_point idle_deadline;
 };
 
-enum class AcquireError { kNone, kOverflow, kConnectFailed, kConnectTimeout };
+// kTlsFailed: connected, but the TLS handshake failed (a certificate not trusted, expired or for
+// another name; no common protocol version): treated as a connect failure (outlier detection,
+// connect-failure retries), answered 502 with the reason (Lease::reason()).
+enum class AcquireError { kNone, kOverflow, kConnectFailed, kConnectTimeout, kTlsFailed };
 
 class ConnPool;
 
@@ -63,7 +68,8 @@ class ConnPool;
 class Lease {
  public:
   Lease() = default;
-  explicit Lease(AcquireError error) : error_(error) {}
+  explicit Lease(AcquireError error, std::string reason = {})
+      : error_(error), reason_(std::move(reason)) {}
   Lease(ConnPool* pool, std::shared_ptr<UpstreamConn> conn, bool reused)
       : pool_(pool), conn_(std::move(conn)), reused_(reused) {}
   Lease(Lease&& other) noexcept { *this = std::move(other); }
@@ -79,12 +85,14 @@ class Lease {
   UpstreamConn& conn() const { return *conn_; }
   bool reused() const { return reused_; }
   AcquireError error() const { return error_; }
+  const std::string& reason() const { return reason_; }  // kTlsFailed: OpenSSL's reason
 
  private:
   ConnPool* pool_ = nullptr;
   std::shared_ptr<UpstreamConn> conn_;
   bool reused_ = false;
   AcquireError error_ = AcquireError::kNone;
+  std::string reason_;
 };
 
 class ConnPool {
@@ -120,6 +128,13 @@ class ConnPool {
   }
   void CloseIdle();
   void SetSpec(const PoolSpec& spec) { spec_ = spec; }
+  // TLS to this endpoint: new connections handshake with `tls`'s context, sending and verifying
+  // `server_name` (client_tls.h). Connections already open keep the context they started with.
+  void SetTls(std::shared_ptr<const UpstreamTls> tls, std::string server_name) {
+    tls_ = std::move(tls);
+    server_name_ = std::move(server_name);
+  }
+  const std::string& server_name() const { return server_name_; }
 
   bool draining() const { return draining_; }
   bool empty() const { return busy_ == 0 && idle_.empty() && waiting_ == 0; }
@@ -152,6 +167,9 @@ class ConnPool {
   std::shared_ptr<UpstreamConn> TakeIdle(Clock::time_point now);
   void WakeOneToConnect();
   Task<Lease> Connect(ClusterCounters* counters, absl::Duration timeout, Deadline* deadline);
+  // After the TCP connect: the TLS handshake (within the same connect deadline). Empty: done.
+  Task<std::optional<Lease>> Handshake(UpstreamConn& conn, ClusterCounters* counters,
+                                       Deadline* deadline);
 
   Executor executor_;
   Poller* poller_;
@@ -165,6 +183,9 @@ class ConnPool {
   size_t busy_ = 0;     // lent or connecting
   bool draining_ = false;
   bool available_ = true;
+  std::shared_ptr<const UpstreamTls> tls_;  // null: plain TCP
+  std::string server_name_;
+  Clock::time_point last_tls_warning_{};
 };
 
 }  // namespace rwproxy

@@ -169,6 +169,9 @@ void EndpointMonitor::StartChecker(const std::string& cluster_name, Cluster* clu
                                                      const std::string& detail) {
         OnCheck(cluster_name, key, checker, ok, detail);
       });
+  if (const auto& tls = cluster->info->tls) {
+    checker->SetTls(tls, tls->ServerName(EndpointHost(endpoint->info.source)));
+  }
   endpoint->checker = checker;
   // Spread the first checks over the interval (at most a second), so that a thousand
   // endpoints do not all connect at once.

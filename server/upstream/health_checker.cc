@@ -72,16 +72,60 @@ asio::awaitable<void> HealthChecker::Run() {
     result.ok = false;
     result.detail = absl::StrCat("timeout after ", absl::FormatDuration(spec_.timeout));
   }
-  if (!result.ok && socket_.is_open()) {
-    boost::system::error_code ignored;
-    socket_.close(ignored);  // never reuse a connection after a failure
-  }
+  if (!result.ok && socket_.is_open()) Close();  // never reuse a connection after a failure
   next_ = started_ + absl::ToChronoNanoseconds(spec_.interval);
   report_(this, result.ok, result.detail);
 }
 
+asio::awaitable<boost::system::error_code> HealthChecker::WaitFor(TlsStream::Result want) {
+  auto [ec] = co_await socket_.async_wait(
+      want == TlsStream::Result::kWantWrite ? tcp::socket::wait_write : tcp::socket::wait_read,
+      kTuple);
+  co_return ec;
+}
+
+asio::awaitable<std::string> HealthChecker::Handshake() {
+  stream_ = TlsStream::Create(tls_->context(), socket_.native_handle(), /*server=*/false);
+  if (!stream_ || !tls_->Prepare(stream_->ssl(), server_name_)) co_return "cannot set up TLS";
+  for (;;) {
+    TlsStream::Result r = stream_->Handshake();
+    if (r == TlsStream::Result::kOk) co_return "";
+    if (r == TlsStream::Result::kError) co_return stream_->error();
+    if (r == TlsStream::Result::kEof) co_return "connection closed";
+    if (auto ec = co_await WaitFor(r)) co_return ec.message();
+  }
+}
+
+asio::awaitable<boost::system::error_code> HealthChecker::WriteRequest() {
+  if (!stream_) {
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(request_), kTuple);
+    co_return ec;
+  }
+  asio::const_buffer request(request_.data(), request_.size());
+  std::span<asio::const_buffer> rest(&request, 1);
+  for (;;) {
+    TlsStream::Result r = stream_->Write(&rest);
+    if (r == TlsStream::Result::kOk) co_return boost::system::error_code();
+    if (r == TlsStream::Result::kEof || r == TlsStream::Result::kError) {
+      co_return asio::error::connection_reset;
+    }
+    if (auto ec = co_await WaitFor(r)) co_return ec;
+  }
+}
+
 asio::awaitable<boost::system::error_code> HealthChecker::ReadMore() {
   char chunk[4096];
+  while (stream_) {
+    size_t n = 0;
+    TlsStream::Result r = stream_->Read(chunk, sizeof(chunk), &n);
+    if (r == TlsStream::Result::kOk) {
+      buffer_.append(chunk, n);
+      co_return boost::system::error_code();
+    }
+    if (r == TlsStream::Result::kEof) co_return asio::error::eof;
+    if (r == TlsStream::Result::kError) co_return asio::error::connection_reset;
+    if (auto ec = co_await WaitFor(r)) co_return ec;
+  }
   for (;;) {
     boost::system::error_code ec;
     size_t n = socket_.read_some(asio::buffer(chunk), ec);
@@ -110,12 +154,14 @@ asio::awaitable<HealthChecker::Result> HealthChecker::Exchange() {
 }
 
 bool HealthChecker::PeerClosed() {
+  if (stream_) return stream_->Unusable();
   char byte;
   ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));  // EOF, stray bytes or error
 }
 
 void HealthChecker::Close() {
+  stream_.reset();  // frees the session; nothing more is written on the fd
   boost::system::error_code ignored;
   socket_.close(ignored);
 }
@@ -123,13 +169,19 @@ void HealthChecker::Close() {
 asio::awaitable<HealthChecker::Result> HealthChecker::ExchangeOnce() {
   if (!socket_.is_open()) {
     buffer_.clear();
+    stream_.reset();
     auto [ec] = co_await socket_.async_connect(address_, kTuple);
     if (ec) co_return Result{false, absl::StrCat("connect: ", ec.message())};
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
     socket_.non_blocking(true, ignored);  // ReadMore reads without blocking
+    if (tls_) {
+      if (std::string error = co_await Handshake(); !error.empty()) {
+        co_return Result{false, absl::StrCat("TLS handshake: ", error)};
+      }
+    }
   }
-  if (auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(request_), kTuple); ec) {
+  if (auto ec = co_await WriteRequest(); ec) {
     co_return Result{false, absl::StrCat("write: ", ec.message()), true};
   }
   size_t scanned = 0;
@@ -166,10 +218,7 @@ asio::awaitable<HealthChecker::Result> HealthChecker::ExchangeOnce() {
     keep = false;  // chunked, until close or large: not worth reading for a check
   }
   buffer_.clear();
-  if (!keep) {
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-  }
+  if (!keep) Close();
   co_return result;
 }
 

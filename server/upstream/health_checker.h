@@ -22,6 +22,8 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "config/spec.h"
+#include "server/tls/client_tls.h"
+#include "server/tls/tls_stream.h"
 
 namespace rwproxy {
 
@@ -40,6 +42,12 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
   // Starts the check if it is due; ends a running one that is past its timeout.
   void Tick(Clock::time_point now);
   void Stop();
+  // The cluster speaks TLS: checks handshake like the data plane's connections (same context,
+  // server name and verification), before the first check.
+  void SetTls(std::shared_ptr<const UpstreamTls> tls, std::string server_name) {
+    tls_ = std::move(tls);
+    server_name_ = std::move(server_name);
+  }
 
  private:
   struct Result {
@@ -54,6 +62,14 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
   void Close();
   // Reads more of the answer: waits for readability (no speculative read that finds nothing).
   boost::asio::awaitable<boost::system::error_code> ReadMore();
+  // TLS: the handshake ("" when done, else why it failed), the request write, and a readiness
+  // wait for what OpenSSL asked for.
+  boost::asio::awaitable<std::string> Handshake();
+  boost::asio::awaitable<boost::system::error_code> WriteRequest();
+  boost::asio::awaitable<boost::system::error_code> WaitFor(TlsStream::Result want);
+  std::shared_ptr<const UpstreamTls> tls_;
+  std::string server_name_;
+  std::unique_ptr<TlsStream> stream_;  // the open connection's TLS (freed before the socket)
 
   boost::asio::ip::tcp::endpoint address_;
   HealthCheckSpec spec_;

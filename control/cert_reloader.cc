@@ -1,0 +1,79 @@
+#include "control/cert_reloader.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/log/log.h"
+
+namespace rwproxy::control {
+
+namespace {
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void LogLoaded(const char* what, const ServerTlsContexts& contexts,
+               const std::vector<std::string>& warnings) {
+  for (const std::string& warning : warnings) log::Warn("tls", warning);
+  log::Info("tls", absl::StrCat(what, ": ", absl::StrJoin(contexts.Describe(), "; ")));
+}
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CertReloader>> CertReloader::Create(ServerTlsOptions options) {
+  std::unique_ptr<CertReloader> reloader(new CertReloader(std::move(options)));
+  std::vector<std::string> warnings;
+  auto loaded = ServerTlsContexts::Load(reloader->options_, reloader->keys_, &warnings);
+  if (!loaded.ok()) return loaded.status();
+  LogLoaded("certificates loaded", **loaded, warnings);
+  reloader->slot_ = std::make_shared<ServerTlsSlot>(*std::move(loaded));
+  return reloader;
+}
+
+CertReloader::~CertReloader() { Stop(); }
+
+absl::Status CertReloader::Watch() {
+  std::set<std::string> paths;
+  for (const CertKeyFiles& files : options_.certs) {
+    paths.insert(files.cert);
+    paths.insert(files.key);
+  }
+  if (!options_.client_ca.empty()) paths.insert(options_.client_ca);
+  for (const std::string& path : paths) {
+    auto watcher = std::make_unique<FileWatcher>(path, [this](const std::string&) {
+      (void)Reload();  // logged and counted there
+    });
+    if (auto status = watcher->Start(ReadFileOrEmpty(path)); !status.ok()) return status;
+    watchers_.push_back(std::move(watcher));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CertReloader::Reload() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> warnings;
+  auto loaded = ServerTlsContexts::Load(options_, keys_, &warnings);
+  if (!loaded.ok()) {
+    ++slot_->reload_failures;
+    log::Error("tls", absl::StrCat("certificate reload failed, still serving the previous "
+                                   "certificates: ",
+                                   loaded.status().message()));
+    return loaded.status();
+  }
+  ++slot_->reloads;
+  LogLoaded("certificates reloaded", **loaded, warnings);
+  slot_->Set(*std::move(loaded));
+  return absl::OkStatus();
+}
+
+void CertReloader::Stop() {
+  for (auto& watcher : watchers_) watcher->Stop();
+  watchers_.clear();
+}
+
+}  // namespace rwproxy::control

@@ -1,0 +1,73 @@
+// One TLS connection over a non-blocking socket fd (OpenSSL reads and writes the fd itself, as
+// nginx's ngx_ssl_recv / ngx_ssl_write do): handshake, read, write and close_notify, each
+// returning at once with what the socket must wait for (kWantRead / kWantWrite) instead of
+// blocking. server/http/io_tls.cc maps these onto the EventSocket's readiness flags, so plain and
+// TLS connections share every phase above the byte level (pooling, relays, tunnels).
+//
+// Writes are coalesced: pieces of a gather list are copied into one buffer of up to a record
+// (16 KiB) and written as one TLS record, not one record per piece. The buffer is allocated when
+// first needed and given back by ReleaseBuffers() (idle connections hold none; OpenSSL's own
+// buffers are released by SSL_MODE_RELEASE_BUFFERS).
+//
+// Ownership: owned by the EventSocket it belongs to (which owns the fd). Thread-safety: the
+// owning worker thread only.
+#ifndef RWPROXY_SERVER_TLS_TLS_STREAM_H_
+#define RWPROXY_SERVER_TLS_TLS_STREAM_H_
+
+#include <openssl/ssl.h>
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "boost/asio/buffer.hpp"
+
+namespace rwproxy {
+
+class TlsStream {
+ public:
+  enum class Result { kOk, kWantRead, kWantWrite, kEof, kError };
+
+  // A server (accept) or client (connect) side for `fd`; null if OpenSSL cannot create it.
+  static std::unique_ptr<TlsStream> Create(SSL_CTX* ctx, int fd, bool server);
+  ~TlsStream();
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
+
+  Result Handshake();
+  // Up to `room` bytes into `out`; *n is what arrived (kOk only).
+  Result Read(char* out, size_t room, size_t* n);
+  // Writes the pieces of *buffers (advancing the span as they are taken). kOk: all written.
+  Result Write(std::span<boost::asio::const_buffer>* buffers);
+  // Without blocking: whether the peer closed or sent application bytes since the last read (an
+  // idle pooled connection must have neither). TLS 1.3 session tickets are read and kept.
+  bool Unusable();
+  // Sends close_notify once, without waiting for the peer's.
+  void Shutdown();
+  // Gives back the write buffer when nothing is pending in it.
+  void ReleaseBuffers();
+  bool write_pending() const { return pending_ > 0; }
+
+  SSL* ssl() const { return ssl_; }
+  // Why the last kError happened: "certificate verify failed: certificate has expired", ...
+  const std::string& error() const { return error_; }
+  // OpenSSL's reason code of the last kError (ERR_GET_REASON), e.g. SSL_R_HTTP_REQUEST when a
+  // plain HTTP request reached a TLS port; 0 if none.
+  int error_reason() const { return error_reason_; }
+
+ private:
+  explicit TlsStream(SSL* ssl) : ssl_(ssl) {}
+  Result Fail(int ret);
+  static constexpr size_t kRecord = 16 * 1024;
+  SSL* ssl_;
+  std::unique_ptr<char[]> out_;  // the record being written
+  size_t pending_ = 0;           // bytes of out_ given to SSL_write that it has not taken yet
+  bool shutdown_ = false;
+  std::string error_;
+  int error_reason_ = 0;
+};
+
+}  // namespace rwproxy
+
+#endif  // RWPROXY_SERVER_TLS_TLS_STREAM_H_
