@@ -173,6 +173,7 @@ void EmitMessage(YAML::Emitter& out, const Message& msg, bool all) {
   } else {
     r->ListFields(msg, &fields);  // set fields only, in field-number order
   }
+  if (fields.empty()) out << YAML::Flow;  // `tls: {}`, not `tls:` and `{}` on the next line
   out << YAML::BeginMap;
   for (const FieldDescriptor* f : fields) {
     out << YAML::Key << KeyFor(msg, f, all) << YAML::Value;

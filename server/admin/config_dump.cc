@@ -129,10 +129,10 @@ std::string_view TlsVersionName(TlsVersion version) {
   return "1.2";
 }
 
-// A cluster's `tls`, or null for plain TCP. Files show as their paths: what they hold (a private
-// key above all) is never written.
-void WriteTls(const std::optional<UpstreamTlsSpec>& tls, Json& j) {
-  if (!tls) {
+// A cluster's `tls` (its spec, or null for plain TCP). Files show as their paths: what they hold
+// (a private key above all) is never written.
+void WriteTls(const UpstreamTlsSpec* tls, Json& j) {
+  if (tls == nullptr) {
     j.Null();
     return;
   }
@@ -140,10 +140,6 @@ void WriteTls(const std::optional<UpstreamTlsSpec>& tls, Json& j) {
   j.Key("ca_file").Str(tls->ca_file).Key("client_cert").Str(tls->client_cert);
   j.Key("client_key").Str(tls->client_key);
   j.Key("min_version").Str(TlsVersionName(tls->min_version)).Close('}');
-}
-
-void WriteClusterTls(const ClusterInfo& cluster, Json& j) {
-  WriteTls(cluster.tls ? std::optional<UpstreamTlsSpec>(cluster.tls->spec()) : std::nullopt, j);
 }
 
 void WriteCluster(const ClusterInfo& cluster, const std::vector<ClusterStatus>& live, Json& j) {
@@ -188,7 +184,7 @@ void WriteCluster(const ClusterInfo& cluster, const std::vector<ClusterStatus>& 
   j.Key("retry_budget").Open('{').Key("ratio").Num(cluster.retry_budget.ratio);
   j.Key("min_per_second").Num(cluster.retry_budget.min_per_second).Close('}');
   j.Key("tls");
-  WriteClusterTls(cluster, j);
+  WriteTls(cluster.tls ? &cluster.tls->spec() : nullptr, j);
   j.Close('}');
 }
 

@@ -168,7 +168,8 @@ Task<void> DownstreamSession::Run() {
 
 Task<bool> DownstreamSession::Handshake() {
   std::unique_ptr<TlsStream> stream =
-      TlsStream::Create(tls_->default_context(), socket_.native_handle(), /*server=*/true);
+      TlsStream::Create(tls_->default_context(), socket_.native_handle(), /*server=*/true,
+                        ctx_.buffers);
   if (!stream) {
     ++counters_->downstream_tls_handshake_fail;
     co_return false;

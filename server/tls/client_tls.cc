@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio/ip/address.hpp"
 #include "server/tls/tls_defaults.h"
@@ -58,8 +59,9 @@ absl::StatusOr<std::shared_ptr<const UpstreamTls>> UpstreamTls::Create(
           absl::StrCat("client_cert ", spec.client_cert, ": ", OpenSslError("cannot load")));
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, spec.client_key.c_str(), SSL_FILETYPE_PEM) != 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("client_key ", spec.client_key, ": ", OpenSslError("cannot load")));
+      std::string why = OpenSslError("cannot load");
+      if (absl::StrContains(why, "mismatch")) why = "does not match client_cert " + spec.client_cert;
+      return absl::InvalidArgumentError(absl::StrCat("client_key ", spec.client_key, ": ", why));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -95,8 +95,9 @@ absl::StatusOr<std::shared_ptr<const ServerTlsContexts>> ServerTlsContexts::Load
           absl::StrCat("TLS certificate ", files.cert, ": ", OpenSslError("cannot load")));
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("TLS key ", files.key, ": ", OpenSslError("cannot load")));
+      std::string why = OpenSslError("cannot load");
+      if (absl::StrContains(why, "mismatch")) why = "does not match certificate " + files.cert;
+      return absl::InvalidArgumentError(absl::StrCat("TLS key ", files.key, ": ", why));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
       return absl::InvalidArgumentError(absl::StrCat("TLS key ", files.key,

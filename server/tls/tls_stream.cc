@@ -8,7 +8,8 @@
 
 namespace rwproxy {
 
-std::unique_ptr<TlsStream> TlsStream::Create(SSL_CTX* ctx, int fd, bool server) {
+std::unique_ptr<TlsStream> TlsStream::Create(SSL_CTX* ctx, int fd, bool server,
+                                             BufferPool* buffers) {
   SSL* ssl = SSL_new(ctx);
   if (ssl == nullptr) return nullptr;
   if (SSL_set_fd(ssl, fd) != 1) {  // a socket BIO that does not close the fd (the socket does)
@@ -20,10 +21,13 @@ std::unique_ptr<TlsStream> TlsStream::Create(SSL_CTX* ctx, int fd, bool server) 
   } else {
     SSL_set_connect_state(ssl);
   }
-  return std::unique_ptr<TlsStream>(new TlsStream(ssl));
+  return std::unique_ptr<TlsStream>(new TlsStream(ssl, buffers));
 }
 
-TlsStream::~TlsStream() { SSL_free(ssl_); }
+TlsStream::~TlsStream() {
+  SSL_free(ssl_);
+  if (out_ && buffers_) buffers_->Give(std::move(out_));
+}
 
 TlsStream::Result TlsStream::Fail(int ret) {
   switch (SSL_get_error(ssl_, ret)) {
@@ -82,7 +86,7 @@ TlsStream::Result TlsStream::Write(std::span<boost::asio::const_buffer>* span) {
     if (pending_ == 0) {
       while (!buffers.empty() && buffers.front().size() == 0) buffers = buffers.subspan(1);
       if (buffers.empty()) return Result::kOk;
-      if (!out_) out_.reset(new char[kRecord]);
+      if (!out_) out_ = buffers_ ? buffers_->Take() : std::unique_ptr<char[]>(new char[kRecord]);
       // One record from as many pieces as fit: SSL_write may need to be called again with the
       // same bytes (after kWantWrite), so they are taken out of the caller's list only here.
       while (!buffers.empty() && pending_ < kRecord) {
@@ -123,7 +127,12 @@ void TlsStream::Shutdown() {
 }
 
 void TlsStream::ReleaseBuffers() {
-  if (pending_ == 0) out_.reset();
+  if (pending_ != 0 || !out_) return;
+  if (buffers_) {
+    buffers_->Give(std::move(out_));
+  } else {
+    out_.reset();
+  }
 }
 
 }  // namespace rwproxy

@@ -5,9 +5,10 @@
 // TLS connections share every phase above the byte level (pooling, relays, tunnels).
 //
 // Writes are coalesced: pieces of a gather list are copied into one buffer of up to a record
-// (16 KiB) and written as one TLS record, not one record per piece. The buffer is allocated when
-// first needed and given back by ReleaseBuffers() (idle connections hold none; OpenSSL's own
-// buffers are released by SSL_MODE_RELEASE_BUFFERS).
+// (16 KiB) and written as one TLS record, not one record per piece. The buffer is taken from the
+// worker's BufferPool (or allocated, without one) when first needed and given back by
+// ReleaseBuffers() (idle connections hold none; OpenSSL's own buffers are released by
+// SSL_MODE_RELEASE_BUFFERS).
 //
 // Ownership: owned by the EventSocket it belongs to (which owns the fd). Thread-safety: the
 // owning worker thread only.
@@ -22,6 +23,7 @@
 #include <string>
 
 #include "boost/asio/buffer.hpp"
+#include "server/http/buffer.h"
 
 namespace rwproxy {
 
@@ -30,7 +32,9 @@ class TlsStream {
   enum class Result { kOk, kWantRead, kWantWrite, kEof, kError };
 
   // A server (accept) or client (connect) side for `fd`; null if OpenSSL cannot create it.
-  static std::unique_ptr<TlsStream> Create(SSL_CTX* ctx, int fd, bool server);
+  // `buffers` (optional) supplies the write buffer and must outlive the stream.
+  static std::unique_ptr<TlsStream> Create(SSL_CTX* ctx, int fd, bool server,
+                                           BufferPool* buffers = nullptr);
   ~TlsStream();
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;
@@ -57,10 +61,11 @@ class TlsStream {
   int error_reason() const { return error_reason_; }
 
  private:
-  explicit TlsStream(SSL* ssl) : ssl_(ssl) {}
+  TlsStream(SSL* ssl, BufferPool* buffers) : ssl_(ssl), buffers_(buffers) {}
   Result Fail(int ret);
-  static constexpr size_t kRecord = 16 * 1024;
+  static constexpr size_t kRecord = BufferPool::kBlockSize;  // one TLS record's plaintext
   SSL* ssl_;
+  BufferPool* buffers_;
   std::unique_ptr<char[]> out_;  // the record being written
   size_t pending_ = 0;           // bytes of out_ given to SSL_write that it has not taken yet
   bool shutdown_ = false;

@@ -21,6 +21,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
     conn_ = std::move(other.conn_);
     reused_ = other.reused_;
     error_ = other.error_;
+    reason_ = std::move(other.reason_);
     other.pool_ = nullptr;
   }
   return *this;
@@ -136,7 +137,7 @@ Task<Lease> ConnPool::Connect(ClusterCounters* counters, absl::Duration timeout,
 Task<std::optional<Lease>> ConnPool::Handshake(UpstreamConn& conn, ClusterCounters* counters,
                                                Deadline* deadline) {
   std::unique_ptr<TlsStream> stream =
-      TlsStream::Create(tls_->context(), conn.socket.native_handle(), /*server=*/false);
+      TlsStream::Create(tls_->context(), conn.socket.native_handle(), /*server=*/false, buffers_);
   if (!stream || !tls_->Prepare(stream->ssl(), server_name_)) {
     ++counters->upstream_tls_handshake_fail;
     co_return Lease(AcquireError::kTlsFailed, "cannot set up TLS (server name)");
@@ -254,6 +255,7 @@ void ConnPool::MakeIdle(std::shared_ptr<UpstreamConn> conn, int64_t keep_alive_h
     auto margin = std::min(std::chrono::milliseconds(1000), hint / 2);
     keep = std::min(keep, hint - margin);
   }
+  if (TlsStream* tls = conn->socket.tls()) tls->ReleaseBuffers();  // an idle connection holds none
   conn->idle = true;
   ++conn->idle_epoch;
   conn->idle_deadline = Clock::now() + keep;

@@ -107,6 +107,21 @@ TEST(RoutesTableTest, ConditionsShowHostsHeaderConditionsQueryAndCase) {
                                                         "-", "cluster app", "15s", "-"));
 }
 
+TEST(RoutesTableTest, ActionShowsUpgrades) {
+  config::v1::Config config;
+  std::vector<yaml::YamlError> errors;
+  ASSERT_TRUE(yaml::ParseConfig(R"yaml(routes:
+  - {name: ws, cluster: app, upgrades: [websocket]}
+  - {name: ws2, backends: [{cluster: app}], upgrades: [websocket, h2c], upgrade_idle_timeout: 2h}
+)yaml",
+                                &config, nullptr, &errors));
+  EXPECT_THAT(RouteCells(config.routes(0)),
+              ElementsAre("ws", "any", "-", "-", "cluster app (upgrades: websocket)", "15s", "-"));
+  EXPECT_THAT(RouteCells(config.routes(1)),
+              ElementsAre("ws2", "any", "-", "-",
+                          "split app 100% (upgrades: websocket,h2c, idle 2h)", "15s", "-"));
+}
+
 TEST(RoutesTableTest, AlignsColumns) {
   v1::GetConfigResponse response = Response();
   response.mutable_config()->mutable_routes()->DeleteSubrange(1, 5);

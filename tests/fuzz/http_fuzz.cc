@@ -45,6 +45,11 @@ void FuzzHeads(std::string_view data) {
     rwproxy::RequestFraming framing;
     rwproxy::PolicyError policy;
     if (rwproxy::CheckRequest(head, head_bytes.data(), &framing, &policy)) {
+      // An upgrade offer is a token list with no body, and UpgradeAllowed only reads it.
+      if (!framing.upgrade.empty()) {
+        Require(framing.body == rwproxy::BodyKind::kNone);
+        (void)rwproxy::UpgradeAllowed(framing.upgrade, {"websocket", "h2c"});
+      }
       std::string out;
       const char* reason = "";
       rwproxy::HttpSpec options;
@@ -61,6 +66,12 @@ void FuzzHeads(std::string_view data) {
     rwproxy::ResponseFraming framing;
     rwproxy::PolicyError policy;
     (void)rwproxy::CheckResponse(head, head_bytes.data(), false, &framing, &policy);
+    // As the answer to an upgrade offer: a 101 becomes a tunnel only without body framing, and
+    // a tunnel is never reused.
+    if (rwproxy::CheckResponse(head, head_bytes.data(), false, &framing, &policy, true) &&
+        framing.switching) {
+      Require(head.status == 101 && !framing.reusable && framing.body == rwproxy::BodyKind::kNone);
+    }
     (void)rwproxy::KeepAliveHintMs(head, head_bytes.data());
   }
 }

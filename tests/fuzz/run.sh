@@ -34,7 +34,7 @@ gen() {
     protoc --proto_path=. --cpp_out="$out/gen" proto/config.proto proto/control.proto
 }
 config_sources=(config/check.cc config/translate.cc config/translate_resilience.cc
-                config/translate_headers.cc config/translate_match.cc
+                config/translate_headers.cc config/translate_match.cc config/translate_transport.cc
                 config/config_yaml.cc config/config_yaml_emit.cc config/yaml_load.cc
                 config/compiled_route.cc
                 config/template.cc "$out/gen/proto/config.pb.cc" "$out/gen/proto/control.pb.cc")
@@ -58,8 +58,9 @@ build() {
       clang++-14 "${flags[@]}" -I"$out/gen" -DBOOST_ASIO_NO_DEPRECATED tests/fuzz/explain_fuzz.cc \
         control/explain.cc control/config_build.cc server/config/snapshot.cc \
         server/router/*.cc server/http/path_normalize.cc server/http/codec.cc \
-        server/upstream/resolver.cc "${config_sources[@]}" \
-        $(libs) -lpthread -o "$out/explain_fuzz" ;;
+        server/upstream/resolver.cc server/tls/client_tls.cc server/tls/tls_defaults.cc \
+        server/log/log.cc "${config_sources[@]}" \
+        $(libs) -lssl -lcrypto -lpthread -o "$out/explain_fuzz" ;;
     apache)
       gen
       clang++-14 "${flags[@]}" -I"$out/gen" tests/fuzz/apache_import_fuzz.cc cli/import/*.cc \

@@ -18,8 +18,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "boost/json.hpp"
-#include "boost/json/src.hpp"  // header-only Boost.JSON: this is its one translation unit
 #include "gtest/gtest.h"
 #include "tests/support/wait.h"
 
@@ -74,76 +72,6 @@ absl::StatusOr<std::string> UpstreamStats(uint16_t port) {
     return absl::FailedPreconditionError(absl::StrCat("/__stats -> ", res->status));
   }
   return std::move(res->body);
-}
-
-const EndpointHealth* ClusterHealth::Find(std::string_view address) const {
-  for (const EndpointHealth& endpoint : endpoints) {
-    if (endpoint.address == address) return &endpoint;
-  }
-  return nullptr;
-}
-
-absl::StatusOr<std::vector<ClusterHealth>> ParseClusters(std::string_view json) {
-  boost::system::error_code ec;
-  boost::json::value doc =
-      boost::json::parse(boost::json::string_view(json.data(), json.size()), ec);
-  if (ec) {
-    return absl::DataLossError(
-        absl::StrCat("/clusters is not JSON (", ec.message(), "): ", std::string(json)));
-  }
-  auto text = [](const boost::json::object& o, const char* key) -> std::string {
-    const boost::json::value* v = o.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-  };
-  auto number = [](const boost::json::value* v) -> int64_t {
-    if (v == nullptr) return 0;
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
-    return 0;
-  };
-  std::vector<ClusterHealth> out;
-  const boost::json::object* root = doc.if_object();
-  const boost::json::value* clusters = root ? root->if_contains("clusters") : nullptr;
-  if (clusters == nullptr || !clusters->is_array()) {
-    return absl::DataLossError(
-        absl::StrCat("/clusters has no \"clusters\" array: ", std::string(json)));
-  }
-  for (const boost::json::value& c : clusters->as_array()) {
-    if (!c.is_object()) continue;
-    const boost::json::object& co = c.as_object();
-    ClusterHealth& cluster = out.emplace_back();
-    cluster.name = text(co, "name");
-    const boost::json::value* panic = co.if_contains("panic");
-    cluster.panic = panic != nullptr && panic->is_bool() && panic->as_bool();
-    // "endpoints", and "unresolved" (names with no address yet; same fields plus retry_unix_ms).
-    for (const char* list : {"endpoints", "unresolved"}) {
-      const boost::json::value* endpoints = co.if_contains(list);
-      if (endpoints == nullptr || !endpoints->is_array()) continue;
-      for (const boost::json::value& e : endpoints->as_array()) {
-        if (!e.is_object()) continue;
-        const boost::json::object& eo = e.as_object();
-        EndpointHealth& endpoint = std::string_view(list) == "endpoints"
-                                       ? cluster.endpoints.emplace_back()
-                                       : cluster.unresolved.emplace_back();
-        endpoint.retry_unix_ms = number(eo.if_contains("retry_unix_ms"));
-        endpoint.address = text(eo, "address");
-        endpoint.source = text(eo, "source");
-        endpoint.health = text(eo, "health");
-        endpoint.reason = text(eo, "reason");
-        endpoint.since_unix_ms = number(eo.if_contains("since_unix_ms"));
-        endpoint.ejections = number(eo.if_contains("ejections"));
-        endpoint.cx_active = number(eo.if_contains("cx_active"));
-        endpoint.cx_idle = number(eo.if_contains("cx_idle"));
-        if (const boost::json::value* counters = eo.if_contains("counters");
-            counters != nullptr && counters->is_object()) {
-          for (const auto& [key, value] : counters->as_object()) {
-            endpoint.counters[std::string(key)] = number(&value);
-          }
-        }
-      }
-    }
-  }
-  return out;
 }
 
 ProxyHarness::ProxyHarness() {
@@ -205,6 +133,8 @@ absl::StatusOr<uint16_t> ProxyHarness::StartUpstream(const std::string& name,
   }
   if (!ports.ok()) return ports.status();
   upstream.port = ports->at("upstream");
+  // With TLS, rwupstream serves /__stats and /__set on a plaintext control port too.
+  upstream.control_port = ports->count("control") ? ports->at("control") : 0;
   addresses_[name] = upstream.port;
   if (host == "127.0.0.1") {
     hosts_.erase(name);
@@ -212,7 +142,7 @@ absl::StatusOr<uint16_t> ProxyHarness::StartUpstream(const std::string& name,
     hosts_[name] = host;
     return upstream.port;  // no stats connection: the test client reaches 127.0.0.1 only
   }
-  auto conn = HttpConnection::Connect(upstream.port);
+  auto conn = HttpConnection::Connect(upstream.stats_port());
   if (!conn.ok()) return conn.status();
   upstream.stats_conn = std::move(*conn);
   return upstream.port;
@@ -307,6 +237,7 @@ absl::Status ProxyHarness::StartProxy(std::string_view config_template,
   proxy_port_ = ports->at("proxy");
   admin_port_ = ports->at("admin");
   control_port_ = ports->count("control") ? ports->at("control") : 0;
+  tls_port_ = ports->count("tls") ? ports->at("tls") : 0;
   auto ready = WaitFor(
       [&] {
         auto res = Fetch(admin_port_, "GET", "/ready");
@@ -350,6 +281,11 @@ uint16_t ProxyHarness::upstream_port(const std::string& name) const {
   return it == addresses_.end() ? 0 : it->second;
 }
 
+uint16_t ProxyHarness::upstream_stats_port(const std::string& name) const {
+  auto it = upstreams_.find(name);
+  return it == upstreams_.end() ? 0 : it->second.stats_port();
+}
+
 pid_t ProxyHarness::upstream_pid(const std::string& name) const {
   auto it = upstreams_.find(name);
   return it == upstreams_.end() ? -1 : it->second.process.pid();
@@ -389,7 +325,7 @@ absl::StatusOr<HttpResponse> ProxyHarness::SendOnStatsConn(const std::string& na
   if (!res.ok() || !res->keep_alive) {
     // The upstream dropped the connection (fault flags, a restart): one more on a fresh one.
     upstream.stats_conn.reset();
-    auto conn = HttpConnection::Connect(upstream.port);
+    auto conn = HttpConnection::Connect(upstream.stats_port());
     if (!conn.ok()) return conn.status();
     upstream.stats_conn = std::move(*conn);
     if (!res.ok()) res = upstream.stats_conn->Send("GET", target);

@@ -59,6 +59,7 @@ absl::StatusOr<std::vector<ClusterHealth>> ParseClusters(std::string_view json);
 
 // GET /__set?<query> on the rwupstream at 127.0.0.1:port, on a fresh connection (which its
 // /__stats counts); OK iff it answers 200. E.g. SetUpstream(port, "status=503&delay_ms=20").
+// For a TLS rwupstream, pass its plaintext control port (ProxyHarness::upstream_stats_port).
 absl::Status SetUpstream(uint16_t port, std::string_view query);
 // The /__stats body of the rwupstream at 127.0.0.1:port, on a fresh connection (counted too).
 absl::StatusOr<std::string> UpstreamStats(uint16_t port);
@@ -73,11 +74,13 @@ class ProxyHarness {
   ProxyHarness& operator=(const ProxyHarness&) = delete;
 
   // Starts `rwupstream --name NAME` (plus `extra_args`) on `port` (0: an ephemeral one) and
-  // returns its port. In configs, "{{NAME}}" then expands to "127.0.0.1:PORT". Starting a NAME
-  // again first stops the running one (if any); each start logs to its own file.
-  // `host`: another loopback address to listen on (e.g. "127.0.0.2", so two upstreams share a
-  // port); "{{NAME}}" then expands to "HOST:PORT". The test client only reaches 127.0.0.1, so
-  // such an upstream has no stats connection: SetUpstream / UpstreamStats fail for it.
+  // returns its port. With "--tls-cert" in `extra_args` the port speaks TLS, and the stats
+  // connection (SetUpstream, UpstreamStats) goes to rwupstream's plaintext control port. In
+  // configs, "{{NAME}}" then expands to "127.0.0.1:PORT". Starting a NAME again first stops the
+  // running one (if any); each start logs to its own file. `host`: another loopback address to
+  // listen on (e.g. "127.0.0.2", so two upstreams share a port); "{{NAME}}" then expands to
+  // "HOST:PORT". The test client only reaches 127.0.0.1, so such an upstream has no stats
+  // connection: SetUpstream / UpstreamStats fail for it.
   absl::StatusOr<uint16_t> StartUpstream(const std::string& name,
                                          const std::vector<std::string>& extra_args = {},
                                          uint16_t port = 0, const std::string& host = "127.0.0.1");
@@ -118,7 +121,12 @@ class ProxyHarness {
   uint16_t admin_port() const { return admin_port_; }
   // The control API (gRPC) port from the ports file's "control" line; 0 if there is none.
   uint16_t control_port() const { return control_port_; }
+  // The TLS listener's port from the ports file's "tls" line (--tls-listen); 0 if there is none.
+  uint16_t tls_port() const { return tls_port_; }
   uint16_t upstream_port(const std::string& name) const;
+  // Where NAME serves /__stats and /__set in plaintext: the control port of a TLS upstream, else
+  // upstream_port(NAME); 0 if unknown.
+  uint16_t upstream_stats_port(const std::string& name) const;
   // The pid of upstream NAME, or -1 if it is not running (or unknown).
   pid_t upstream_pid(const std::string& name) const;
   Process& proxy() { return proxy_; }
@@ -129,8 +137,9 @@ class ProxyHarness {
   // Cluster NAME from admin GET /clusters; NotFound if it is not listed.
   absl::StatusOr<ClusterHealth> Cluster(std::string_view name) const;
   // rwupstream NAME's /__stats as numbers ("connections", "requests", "requests_default",
-  // "health_checks"), fetched over one kept-alive connection opened at start, so fetching adds no
-  // connection of its own.
+  // "health_checks", "tls_handshakes", "websockets_total", ...), fetched over one kept-alive
+  // connection opened at start, so fetching adds no connection of its own (for a TLS upstream
+  // it is on the control port, which connections= does not count at all).
   absl::StatusOr<std::map<std::string, int64_t>> UpstreamStats(const std::string& name);
 
   // The tail of every child's log, for failure messages.
@@ -140,10 +149,12 @@ class ProxyHarness {
   struct Upstream {
     Process process;
     uint16_t port = 0;
+    uint16_t control_port = 0;  // TLS upstreams: the plaintext control port
     std::unique_ptr<HttpConnection> stats_conn;
     std::vector<std::string> extra_args;
     std::string host = "127.0.0.1";
     int starts = 0;
+    uint16_t stats_port() const { return control_port != 0 ? control_port : port; }
   };
 
   // Sends GET `target` on NAME's stats connection, reconnecting once if the upstream dropped it.
@@ -159,6 +170,7 @@ class ProxyHarness {
   uint16_t proxy_port_ = 0;
   uint16_t admin_port_ = 0;
   uint16_t control_port_ = 0;
+  uint16_t tls_port_ = 0;
   int proxy_starts_ = 0;
 };
 

@@ -94,13 +94,4 @@ void Faults::Count(std::string_view path) {
   }
 }
 
-asio::awaitable<void> HangUntilClosed(boost::beast::tcp_stream& stream) {
-  char scratch[4096];
-  for (;;) {
-    auto [ec, n] =
-        co_await stream.async_read_some(asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-  }
-}
-
 }  // namespace rwupstream

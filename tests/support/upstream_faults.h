@@ -14,8 +14,10 @@
 #include <string>
 #include <string_view>
 
+#include "boost/asio/as_tuple.hpp"
 #include "boost/asio/awaitable.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
+#include "boost/asio/buffer.hpp"
+#include "boost/asio/use_awaitable.hpp"
 
 namespace rwupstream {
 
@@ -64,8 +66,16 @@ class Faults {
 };
 
 // The hang fault: never answers, reads (and discards) whatever else the client sends and returns
-// once the client closes the connection (or the read fails).
-boost::asio::awaitable<void> HangUntilClosed(boost::beast::tcp_stream& stream);
+// once the client closes the connection (or the read fails). `Stream`: a plain or TLS stream.
+template <class Stream>
+boost::asio::awaitable<void> HangUntilClosed(Stream& stream) {
+  char scratch[4096];
+  for (;;) {
+    auto [ec, n] = co_await stream.async_read_some(
+        boost::asio::buffer(scratch), boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
 
 }  // namespace rwupstream
 

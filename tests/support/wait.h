@@ -27,18 +27,19 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
   return status_or.status();
 }
 
+// gtest predicate-formatter for RW_ASSERT_OK / RW_EXPECT_OK: "EXPR: STATUS" unless OK.
+template <class T>
+::testing::AssertionResult OkStatusFormat(const char* expr_text, const T& status_or) {
+  const absl::Status& status = StatusOf(status_or);
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << expr_text << ": " << status;
+}
+
 }  // namespace rwtest
 
-// ASSERT_OK(expr) / EXPECT_OK(expr) for absl::Status and absl::StatusOr<T>.
-#define RW_ASSERT_OK(expr)                                       \
-  do {                                                           \
-    const absl::Status rw_status_ = ::rwtest::StatusOf(expr);    \
-    ASSERT_TRUE(rw_status_.ok()) << #expr << ": " << rw_status_; \
-  } while (0)
-#define RW_EXPECT_OK(expr)                                       \
-  do {                                                           \
-    const absl::Status rw_status_ = ::rwtest::StatusOf(expr);    \
-    EXPECT_TRUE(rw_status_.ok()) << #expr << ": " << rw_status_; \
-  } while (0)
+// ASSERT_OK(expr) / EXPECT_OK(expr) for absl::Status and absl::StatusOr<T>. Like every gtest
+// assertion they take a streamed message: RW_ASSERT_OK(echo) << "tunnel " << i;
+#define RW_ASSERT_OK(expr) ASSERT_PRED_FORMAT1(::rwtest::OkStatusFormat, expr)
+#define RW_EXPECT_OK(expr) EXPECT_PRED_FORMAT1(::rwtest::OkStatusFormat, expr)
 
 #endif  // RWPROXY_TESTS_SUPPORT_WAIT_H_
