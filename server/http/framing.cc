@@ -358,6 +358,7 @@ bool CheckResponse(const MessageHead& head, const char* base, bool head_request,
   const bool http11 = head.version_minor == 1;
   if (head.status == 101) {
     if (!upgrade_offered) return Fail(error, 502, "upstream switched protocols (101)");
+    if (s.bad_connection) return Fail(error, 502, "invalid Connection in response");
     if (!http11 || s.upgrade != 1 || !s.connection_upgrade) {
       return Fail(error, 502, "101 without Upgrade and Connection: upgrade");
     }

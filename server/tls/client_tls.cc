@@ -60,7 +60,10 @@ absl::StatusOr<std::shared_ptr<const UpstreamTls>> UpstreamTls::Create(
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, spec.client_key.c_str(), SSL_FILETYPE_PEM) != 1) {
       std::string why = OpenSslError("cannot load");
-      if (absl::StrContains(why, "mismatch")) why = "does not match client_cert " + spec.client_cert;
+      if (absl::StrContains(why, "mismatch")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "client_key ", spec.client_key, " does not match client_cert ", spec.client_cert));
+      }
       return absl::InvalidArgumentError(absl::StrCat("client_key ", spec.client_key, ": ", why));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {

@@ -96,7 +96,10 @@ absl::StatusOr<std::shared_ptr<const ServerTlsContexts>> ServerTlsContexts::Load
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
       std::string why = OpenSslError("cannot load");
-      if (absl::StrContains(why, "mismatch")) why = "does not match certificate " + files.cert;
+      if (absl::StrContains(why, "mismatch")) {
+        return absl::InvalidArgumentError(absl::StrCat("TLS key ", files.key,
+                                                       " does not match certificate ", files.cert));
+      }
       return absl::InvalidArgumentError(absl::StrCat("TLS key ", files.key, ": ", why));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {

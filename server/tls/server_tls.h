@@ -62,7 +62,7 @@ class ServerTlsContexts {
   SSL_CTX* default_context() const { return entries_.front().ctx; }
   // The context whose certificate names `server_name` (exact before wildcard), else null.
   SSL_CTX* Find(std::string_view server_name) const;
-  // "a.example.com,*.example.com (until 2027-03-01)" per certificate, for logs.
+  // "a.example.com,*.example.com (until 2027-03-01 00:00:00Z)" per certificate, for logs.
   std::vector<std::string> Describe() const;
 
  private:

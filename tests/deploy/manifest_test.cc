@@ -139,11 +139,14 @@ TEST_F(ManifestTest, ContainerPortsMatchTheFlags) {
     for (const char* flag : {"--listen", "--admin"}) {
       if (auto p = FlagPort(s, flag)) flag_ports.insert(*p);
     }
+    if (s.Flag("--tls-listen")) {
+      if (auto p = FlagPort(s, "--tls-listen")) flag_ports.insert(*p);
+    }
     for (const auto& p : At(s.container, {"ports"})) {
       int port = At(p, {"containerPort"}).as<int>();
       EXPECT_TRUE(flag_ports.contains(port))
           << s.Where("ports") << ": containerPort " << port << " (" << Scalar(p, {"name"})
-          << ") is neither the --listen nor the --admin port";
+          << ") is not the --listen, --tls-listen or --admin port";
     }
   }
 }
@@ -170,15 +173,19 @@ TEST_F(ManifestTest, ServiceTargetsTheListenPort) {
       continue;
     }
     auto listen_port = FlagPort(*target, "--listen");
+    auto tls_port = target->Flag("--tls-listen") ? FlagPort(*target, "--tls-listen")
+                                                 : std::optional<int>();
     const YAML::Node ports = At(doc.node, {"spec", "ports"});
     ASSERT_TRUE(ports.IsSequence() && ports.size() > 0) << doc.Where() << ": spec.ports is empty";
     for (size_t i = 0; i < ports.size(); ++i) {
       const YAML::Node target_port = At(ports[i], {"targetPort"});
       std::string field = doc.Where() + ": spec.ports[" + std::to_string(i) + "].targetPort";
       ASSERT_TRUE(target_port.IsDefined()) << field << ": missing (it would default to port)";
-      EXPECT_EQ(target->ResolvePort(target_port), listen_port)
-          << field << ": '" << target_port.Scalar() << "' is not the sidecar's --listen port ("
-          << target->Where("ports") << ")";
+      auto resolved = target->ResolvePort(target_port);
+      EXPECT_TRUE(resolved == listen_port || (tls_port && resolved == tls_port))
+          << field << ": '" << target_port.Scalar()
+          << "' is not the sidecar's --listen (or --tls-listen) port (" << target->Where("ports")
+          << ")";
     }
   }
   EXPECT_GE(services, 1) << "deploy/k8s: no Service";
@@ -229,6 +236,37 @@ TEST_F(ManifestTest, ConfigFlagPointsIntoTheMountedConfigMap) {
         << cm->Where() << ": data has no key '" << key << "', which --config " << *config << " of "
         << s.Where("args") << " reads";
   }
+}
+
+// A TLS sidecar reads its certificate and key from a mounted Secret (whole directory, so the
+// kubelet's ..data swap reaches the watcher), and the key is not readable by every user.
+TEST_F(ManifestTest, TlsFilesComeFromAMountedSecret) {
+  int tls_sidecars = 0;
+  for (const auto& s : sidecars_) {
+    if (!s.Flag("--tls-listen")) continue;
+    ++tls_sidecars;
+    for (const char* flag : {"--tls-cert", "--tls-key"}) {
+      auto file = s.Flag(flag);
+      ASSERT_TRUE(file.has_value()) << s.Where("args") << ": --tls-listen without " << flag;
+      const std::string dir = std::filesystem::path(*file).parent_path().string();
+      YAML::Node mount(YAML::NodeType::Undefined);
+      for (const auto& m : At(s.container, {"volumeMounts"})) {
+        if (Scalar(m, {"mountPath"}) == dir) mount.reset(m);
+      }
+      ASSERT_TRUE(mount.IsDefined()) << s.Where("volumeMounts") << ": nothing mounted at " << dir
+                                     << " for " << flag << " " << *file;
+      EXPECT_FALSE(At(mount, {"subPath"}).IsDefined()) << s.Where("volumeMounts")
+                                                       << ": a subPath mount never updates";
+      const YAML::Node volume = FindVolume(s, Scalar(mount, {"name"}));
+      EXPECT_FALSE(Scalar(volume, {"secret", "secretName"}).empty())
+          << s.doc->Where() << ": " << flag << " " << *file << " is not on a secret volume";
+      const YAML::Node mode = At(volume, {"secret", "defaultMode"});
+      ASSERT_TRUE(mode.IsDefined()) << s.doc->Where() << ": the Secret's defaultMode (0644 by "
+                                    << "default) makes the key readable by every user";
+      EXPECT_EQ(mode.as<int>() & 04, 0) << s.doc->Where() << ": defaultMode " << mode.Scalar();
+    }
+  }
+  EXPECT_GE(tls_sidecars, 1) << "deploy/k8s: no TLS variant";
 }
 
 TEST_F(ManifestTest, ConfigMapRoutesParseAndPointAtTheApp) {

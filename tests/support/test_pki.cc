@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
+#include <cctype>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>

@@ -86,8 +86,8 @@ class TestPki {
   // otherwise the error has openssl's output (e.g. "certificate has expired").
   absl::Status Verify(const std::string& cert, const std::string& ca = "") const;
 
-  // Runs `openssl args...` in nothing but its own process (stdin /dev/null), output captured
-  // under DIR/logs; an error with the output unless it exits 0. Returns stdout.
+  // Runs `openssl args...` (stdin /dev/null; stdout and stderr captured under DIR/logs), waiting
+  // up to kCommandTimeout. Returns stdout; an error with both outputs unless it exits 0.
   absl::StatusOr<std::string> Openssl(const std::vector<std::string>& args) const;
 
  private:

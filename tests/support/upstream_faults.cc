@@ -3,13 +3,7 @@
 #include <charconv>
 #include <optional>
 
-#include "boost/asio/as_tuple.hpp"
-#include "boost/asio/buffer.hpp"
-#include "boost/asio/use_awaitable.hpp"
-
 namespace rwupstream {
-
-namespace asio = boost::asio;
 
 namespace {
 
