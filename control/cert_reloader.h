@@ -11,6 +11,7 @@
 #ifndef RWPROXY_CONTROL_CERT_RELOADER_H_
 #define RWPROXY_CONTROL_CERT_RELOADER_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,10 @@ class CertReloader {
   std::shared_ptr<ServerTlsSlot> slot_;
   std::mutex mu_;  // serialises Reload
   std::vector<std::unique_ptr<FileWatcher>> watchers_;
+  // Each file's content as it was read for the first load, so that a change made between that
+  // load and Watch() is still seen.
+  std::map<std::string, std::string> initial_;
+  std::string loaded_contents_;  // every file's content (in initial_'s order) of the set in use
 };
 
 }  // namespace rwproxy::control

@@ -208,7 +208,7 @@ Task<bool> DownstreamSession::WaitForRequest(bool first) {
   deadline_.After(first ? kFirstRequestTimeout : kKeepAliveTimeout);
   for (;;) {
     if (ctx_.draining && !first) co_return false;
-    if (!socket_.readable && !socket_.peer_closed) {
+    if (!socket_.Ready(Socket::kRead)) {
       buffer_.ReleaseIfEmpty();  // an idle connection holds no buffer
       if (socket_.tls()) socket_.tls()->ReleaseBuffers();
       auto [ec] = co_await socket_.Wait(Socket::kRead, kUseTuple);

@@ -155,12 +155,15 @@ class EventSocket {
   bool read_wants_write = false;
   bool write_wants_read = false;
 
- private:
-  friend class Poller;
+  // Whether an operation in direction `d` may make progress without waiting (the flags above;
+  // a TLS read that needs write readiness counts as not ready to read).
   bool Ready(Direction d) const {
     if (d == kRead) return read_wants_write ? writable : readable || peer_closed;
     return write_wants_read ? readable || peer_closed : writable;
   }
+
+ private:
+  friend class Poller;
   void OnEvents(uint32_t events);
 
   Poller* poller_;

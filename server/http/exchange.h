@@ -167,6 +167,7 @@ class Exchange {
   bool client_keep_ = true;
   bool head_method_ = false;
   bool upgrade_ = false;  // the request's upgrade offer is sent upstream (the route tunnels it)
+  std::string upgrade_sent_;  // its protocols that the route allows: the Upgrade value sent
 };
 
 }  // namespace rwproxy::exchange_internal

@@ -337,30 +337,69 @@ bool CheckRequest(const MessageHead& head, const char* base, RequestFraming* out
   return true;
 }
 
+namespace {
+// The protocol name of an Upgrade element: "websocket" of "websocket/13".
+std::string_view ProtocolName(std::string_view protocol) {
+  return protocol.substr(0, protocol.find('/'));
+}
+bool NameIn(std::string_view name, const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    if (EqualsIgnoreCase(name, n)) return true;
+  }
+  return false;
+}
+}  // namespace
+
 bool UpgradeAllowed(std::string_view offered, const std::vector<std::string>& allowed) {
+  std::string ignored;
+  return AllowedUpgrades(offered, allowed, &ignored);
+}
+
+bool AllowedUpgrades(std::string_view offered, const std::vector<std::string>& allowed,
+                     std::string* out) {
+  out->clear();
   if (offered.empty() || allowed.empty()) return false;
-  bool ok = false;
   ForEachElement(offered, [&](std::string_view protocol) {
-    std::string_view name = protocol.substr(0, protocol.find('/'));
-    for (const std::string& a : allowed) {
-      if (EqualsIgnoreCase(name, a)) ok = true;
+    if (!protocol.empty() && NameIn(ProtocolName(protocol), allowed)) {
+      if (!out->empty()) out->append(", ");
+      out->append(protocol);
     }
-    return !ok;
+    return true;
   });
-  return ok;
+  return !out->empty();
 }
 
 bool CheckResponse(const MessageHead& head, const char* base, bool head_request,
-                   ResponseFraming* out, PolicyError* error, bool upgrade_offered) {
+                   ResponseFraming* out, PolicyError* error, std::string_view upgrade_sent) {
   *out = ResponseFraming{};
   Scan s;
   ScanFields(head, base, &s);
   const bool http11 = head.version_minor == 1;
   if (head.status == 101) {
-    if (!upgrade_offered) return Fail(error, 502, "upstream switched protocols (101)");
+    if (upgrade_sent.empty()) return Fail(error, 502, "upstream switched protocols (101)");
     if (s.bad_connection) return Fail(error, 502, "invalid Connection in response");
     if (!http11 || s.upgrade != 1 || !s.connection_upgrade) {
       return Fail(error, 502, "101 without Upgrade and Connection: upgrade");
+    }
+    // Only to a protocol that was offered (and so allowed by the route): an upstream that
+    // switches to another one (h2c for a websocket route) would get a tunnel the route never
+    // allowed.
+    std::vector<std::string> sent;
+    ForEachElement(upgrade_sent, [&](std::string_view p) {
+      sent.emplace_back(ProtocolName(p));
+      return true;
+    });
+    bool chosen_ok = true;
+    size_t chosen = 0;
+    ForEachElement(head.headers[s.upgrade_index].value.In(base), [&](std::string_view p) {
+      ++chosen;
+      if (p.empty() || !IsToken(ProtocolName(p)) || !NameIn(ProtocolName(p), sent)) {
+        chosen_ok = false;
+      }
+      return chosen_ok;
+    });
+    if (!chosen_ok || chosen == 0) {
+      return Fail(error, 502, "101 to a protocol that was not offered");
     }
     if (s.transfer_encoding > 0 || s.content_length > 0) {
       return Fail(error, 502, "101 with a message body framing");

@@ -24,8 +24,8 @@
 //   every Connection field: close, keep-alive, named fields    honoured; named fields dropped
 //   response                                                    result
 //   1xx: 100 dropped, 102/103 forwarded to HTTP/1.1 clients; 101 -> 502 unless the request's
-//   upgrade was offered upstream (then it needs one Upgrade field, Connection: upgrade, no
-//   body framing, and the connection becomes a tunnel)
+//   upgrade was offered upstream (then it needs one Upgrade field naming only offered
+//   protocols, Connection: upgrade, no body framing, and the connection becomes a tunnel)
 //   HEAD request, 204, 304                                     no body read or forwarded; 204/304
 //                                                              with a body framing: not reused
 //   Transfer-Encoding other than exactly chunked, TE + CL, TE in 1.0, bad Content-Length: 502,
@@ -74,6 +74,10 @@ struct RequestFraming {
 // Whether one of the protocols in an Upgrade value (by name, without "/version", any case) is in
 // `allowed` (a route's lowercase `upgrades`).
 bool UpgradeAllowed(std::string_view offered, const std::vector<std::string>& allowed);
+// The protocols of `offered` that `allowed` names, as an Upgrade value ("websocket/13, foo") in
+// *out: what is forwarded upstream (the others are dropped). False if there is none.
+bool AllowedUpgrades(std::string_view offered, const std::vector<std::string>& allowed,
+                     std::string* out);
 
 // Checks a request head against the policy. On error, the connection must be closed after the
 // reply (the framing of what follows is unknown).
@@ -92,9 +96,10 @@ struct ResponseFraming {
 };
 
 // Checks a response head to a request (`head_request`: the request was HEAD). Errors are 502.
-// `upgrade_offered`: the request carried an upgrade offer upstream (then a 101 is accepted).
+// `upgrade_sent`: the Upgrade value the request carried upstream ("" if none). A 101 is accepted
+// only with one, and only to protocols it names.
 bool CheckResponse(const MessageHead& head, const char* base, bool head_request,
-                   ResponseFraming* out, PolicyError* error, bool upgrade_offered = false);
+                   ResponseFraming* out, PolicyError* error, std::string_view upgrade_sent = {});
 
 // The upstream's "Keep-Alive: timeout=N" in milliseconds, or 0.
 int64_t KeepAliveHintMs(const MessageHead& head, const char* base);

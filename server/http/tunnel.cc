@@ -55,7 +55,8 @@ Task<void> Exchange::Pump(Socket& from, Buffer& in, Socket& to, uint64_t* moved)
     }
     IoStatus io = TryRead(from, in, deadline, kReadRoom, BufferPool::kBlockSize);
     if (io == IoStatus::kWait) {
-      in.ReleaseIfEmpty();  // a quiet tunnel holds no buffer
+      in.ReleaseIfEmpty();  // a quiet tunnel holds no buffer (this pump is `to`'s only writer)
+      if (to.tls()) to.tls()->ReleaseBuffers();
       auto [ec] = co_await from.Wait(Socket::kRead, kUseTuple);
       if (AfterWait(ec, deadline) != IoStatus::kWait) break;
       continue;

@@ -137,7 +137,7 @@ Task<Failure> Exchange::ReadResponseHead() {
     }
     PolicyError policy;
     if (!CheckResponse(response_, conn.buffer.data(), head_method_, &rframing_, &policy,
-                       upgrade_)) {
+                       upgrade_ ? std::string_view(upgrade_sent_) : std::string_view())) {
       reason_ = policy.reason;
       co_return Failure::kBadResponse;
     }
@@ -250,8 +250,9 @@ Task<ExchangeOutcome> Exchange::Run() {
   if (client_.state.request_id_generated) params.request_id = client_.state.request_id;
   params.ops = &route_.request_headers;  // built once: a retry or replay sends the same head
   params.tls = client_.tls;
-  upgrade_ = UpgradeAllowed(framing.upgrade, route_.upgrades);
-  if (upgrade_) params.upgrade = framing.upgrade;
+  // Only the protocols the route allows go upstream (and only those may be switched to).
+  upgrade_ = AllowedUpgrades(framing.upgrade, route_.upgrades, &upgrade_sent_);
+  if (upgrade_) params.upgrade = upgrade_sent_;
   host_piece_ = BuildUpstreamHead(client_.head, client_.buffer.data(), framing, params,
                                   &client_.state.upstream_head, &wire_);
   if (!body_.done) {

@@ -1,10 +1,14 @@
 #include "server/tls/server_tls.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -66,6 +70,20 @@ std::string DateText(const ASN1_TIME* time) {
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%SZ", &tm);
   return text;
+}
+
+// "rwproxy" without client certificates; else a SHA-256 of the client CA file and the
+// requirement (SSL_MAX_SID_CTX_LENGTH is 32 bytes).
+std::string SessionContext(const ServerTlsOptions& options) {
+  if (options.client_ca.empty()) return "rwproxy";
+  std::ifstream in(options.client_ca, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  text.append(options.require_client_cert ? "|required" : "|optional");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(digest),
+                     std::min<size_t>(size, SSL_MAX_SID_CTX_LENGTH));
 }
 
 }  // namespace
@@ -134,8 +152,12 @@ absl::StatusOr<std::shared_ptr<const ServerTlsContexts>> ServerTlsContexts::Load
                              (options.require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
                          nullptr);
     }
-    static const unsigned char kSessionContext[] = "rwproxy";
-    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
+    // Sessions (tickets) resume only under the same client-certificate policy: a reload that
+    // changes the client CAs or the requirement changes the context, so a ticket issued under
+    // the old CAs does not skip the new check.
+    const std::string context = SessionContext(options);
+    SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>(context.data()),
+                                   static_cast<unsigned>(context.size()));
     // Resumption by tickets only: a server-side session cache would be one lock shared by every
     // worker's handshakes.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

@@ -93,7 +93,12 @@ void EndpointMonitor::Reconcile(const Snapshot& snapshot) {
     cluster.dns_failures += cluster.names.Configure(info, {now, NowUnixMs()}, &changes);
     cluster.dns_generation = ++dns_generation_;  // answers to the old config's lookups: dropped
     cluster.dns_pending = false;
-    const bool checks_changed = !old || old->health_check != info.health_check;
+    // A check speaks the cluster's TLS: a change of its settings restarts the checkers too.
+    auto tls_identity = [](const ClusterInfo* c) {
+      return c != nullptr && c->tls ? c->tls->identity() : std::string();
+    };
+    const bool checks_changed = !old || old->health_check != info.health_check ||
+                                tls_identity(old.get()) != tls_identity(&info);
     if (checks_changed) {
       for (auto& endpoint : cluster.endpoints) {
         if (endpoint->checker) endpoint->checker->Stop();

@@ -68,7 +68,8 @@ void FuzzHeads(std::string_view data) {
     (void)rwproxy::CheckResponse(head, head_bytes.data(), false, &framing, &policy);
     // As the answer to an upgrade offer: a 101 becomes a tunnel only without body framing, and
     // a tunnel is never reused.
-    if (rwproxy::CheckResponse(head, head_bytes.data(), false, &framing, &policy, true) &&
+    if (rwproxy::CheckResponse(head, head_bytes.data(), false, &framing, &policy,
+                               "websocket, h2c/1") &&
         framing.switching) {
       Require(head.status == 101 && !framing.reusable && framing.body == rwproxy::BodyKind::kNone);
     }

@@ -186,7 +186,8 @@ TEST_P(SwitchingResponseTest, Row) {
   ResponseFraming framing;
   PolicyError policy;
   const bool ok =
-      CheckResponse(head, row.raw.data(), false, &framing, &policy, row.upgrade_offered);
+      CheckResponse(head, row.raw.data(), false, &framing, &policy,
+                    row.upgrade_offered ? "websocket" : "");
   EXPECT_EQ(ok ? 0 : policy.status, row.status) << row.rule;
   if (row.status == 0 && ok) {
     EXPECT_EQ(framing.switching, row.switching) << row.rule;
@@ -218,6 +219,12 @@ INSTANTIATE_TEST_SUITE_P(
         SwitchRow{"15.2.2 101 with two Upgrade fields", kSwitch + "Upgrade: h2c\r\n\r\n", true,
                   502},
         SwitchRow{"6.3 101 with Content-Length", kSwitch + "Content-Length: 0\r\n\r\n", true, 502},
+        SwitchRow{"7.8 101 to a protocol that was not offered (h2c for websocket)",
+                  k101 + "Connection: upgrade\r\nUpgrade: h2c\r\n\r\n", true, 502},
+        SwitchRow{"7.8 101 to the offered protocol and another one",
+                  k101 + "Connection: upgrade\r\nUpgrade: websocket, h2c\r\n\r\n", true, 502},
+        SwitchRow{"7.8 101 with an empty Upgrade value",
+                  k101 + "Connection: upgrade\r\nUpgrade: \r\n\r\n", true, 502},
         SwitchRow{"7.6.1 101 with an invalid Connection option",
                   k101 + "Connection: upgrade, a@b\r\nUpgrade: websocket\r\n\r\n", true, 502},
         SwitchRow{"6.3 101 with Transfer-Encoding", kSwitch + "Transfer-Encoding: chunked\r\n\r\n",
@@ -243,12 +250,26 @@ TEST(SwitchingResponse, ConnectionAndUpgradeAreDropped) {
   ASSERT_EQ(ParseResponseHead(raw, &head, &parse), ParseStatus::kComplete);
   ResponseFraming framing;
   PolicyError policy;
-  ASSERT_TRUE(CheckResponse(head, raw.data(), false, &framing, &policy, true)) << policy.reason;
+  ASSERT_TRUE(CheckResponse(head, raw.data(), false, &framing, &policy, "websocket"))
+      << policy.reason;
   std::string kept;
   for (int i = 0; i < head.header_count; ++i) {
     if (!framing.drop.test(i)) kept += std::string(head.headers[i].name.In(raw.data())) + ";";
   }
   EXPECT_EQ(kept, "Sec-WebSocket-Accept;X-A;");
+}
+
+// Only the protocols a route allows are forwarded: "h2c, websocket" on a websocket route sends
+// "websocket" alone, so the upstream cannot switch to h2c (h2c smuggling).
+TEST(AllowedUpgradesTest, ForwardsOnlyTheAllowedProtocols) {
+  std::string out;
+  EXPECT_TRUE(AllowedUpgrades("h2c, WebSocket/13", {"websocket"}, &out));
+  EXPECT_EQ(out, "WebSocket/13");
+  EXPECT_TRUE(AllowedUpgrades("websocket, foo, h2c", {"websocket", "h2c"}, &out));
+  EXPECT_EQ(out, "websocket, h2c");
+  EXPECT_FALSE(AllowedUpgrades("h2c", {"websocket"}, &out));
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(AllowedUpgrades("websocket", {}, &out));
 }
 
 }  // namespace

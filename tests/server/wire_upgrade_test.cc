@@ -128,7 +128,7 @@ std::string ClientHeadFor(const std::string& raw, const ClientHead& params) {
   if (ParseResponseHead(raw, &head, &parse) != ParseStatus::kComplete) return "PARSE ERROR";
   ResponseFraming framing;
   PolicyError policy;
-  if (!CheckResponse(head, raw.data(), false, &framing, &policy, /*upgrade_offered=*/true)) {
+  if (!CheckResponse(head, raw.data(), false, &framing, &policy, "websocket")) {
     return std::string("POLICY ERROR ") + policy.reason;
   }
   std::string scratch;
