@@ -16,8 +16,10 @@ IoStatus TryReadTls(Socket& socket, Buffer& buffer, const Deadline& deadline, si
   size_t n = 0;
   switch (socket.tls()->Read(buffer.write_ptr(), buffer.write_room(), &n)) {
     case TlsStream::Result::kOk:
-      // Not a drained socket even when short: OpenSSL may hold the rest of a record.
+      // Drained only if OpenSSL's own recv found it so and holds nothing back (a short SSL_read
+      // alone proves nothing: OpenSSL may hold the rest of a record).
       socket.read_wants_write = false;
+      if (socket.tls()->Drained()) socket.readable = false;
       buffer.Commit(n);
       return IoStatus::kOk;
     case TlsStream::Result::kWantRead:

@@ -1,27 +1,86 @@
 #include "server/tls/tls_stream.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <sys/socket.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace rwproxy {
+
+// The socket BIO: recv/send on the fd (never closing it: the EventSocket does), recording
+// whether the last recv came back short, i.e. found the socket drained (see TlsStream::Read).
+int TlsStream::BioRead(BIO* bio, char* out, int size) {
+  auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  for (;;) {
+    ssize_t n = ::recv(self->fd_, out, static_cast<size_t>(size), 0);
+    if (n > 0) {
+      if (n < size) self->drained_ = true;
+      return static_cast<int>(n);
+    }
+    if (n == 0) return 0;  // end of stream
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      self->drained_ = true;
+      BIO_set_retry_read(bio);
+    }
+    return -1;
+  }
+}
+
+int TlsStream::BioWrite(BIO* bio, const char* in, int size) {
+  auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  for (;;) {
+    ssize_t n = ::send(self->fd_, in, static_cast<size_t>(size), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(bio);
+    return -1;
+  }
+}
+
+long TlsStream::BioCtrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered in the BIO itself
+}
+
+namespace {
+BIO_METHOD* SocketMethod() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rwproxy socket");
+    BIO_meth_set_read(m, &TlsStream::BioRead);
+    BIO_meth_set_write(m, &TlsStream::BioWrite);
+    BIO_meth_set_ctrl(m, &TlsStream::BioCtrl);
+    return m;
+  }();
+  return method;
+}
+}  // namespace
 
 std::unique_ptr<TlsStream> TlsStream::Create(SSL_CTX* ctx, int fd, bool server,
                                              BufferPool* buffers) {
   SSL* ssl = SSL_new(ctx);
   if (ssl == nullptr) return nullptr;
-  if (SSL_set_fd(ssl, fd) != 1) {  // a socket BIO that does not close the fd (the socket does)
+  BIO* bio = BIO_new(SocketMethod());
+  if (bio == nullptr) {
     SSL_free(ssl);
     return nullptr;
   }
+  std::unique_ptr<TlsStream> stream(new TlsStream(ssl, buffers));
+  stream->fd_ = fd;
+  BIO_set_data(bio, stream.get());
+  BIO_set_init(bio, 1);
+  SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO
   if (server) {
     SSL_set_accept_state(ssl);
   } else {
     SSL_set_connect_state(ssl);
   }
-  return std::unique_ptr<TlsStream>(new TlsStream(ssl, buffers));
+  return stream;
 }
 
 TlsStream::~TlsStream() {
@@ -72,6 +131,7 @@ TlsStream::Result TlsStream::Handshake() {
 
 TlsStream::Result TlsStream::Read(char* out, size_t room, size_t* n) {
   ERR_clear_error();
+  drained_ = false;  // set by a recv of this call that found the socket empty
   int ret = SSL_read(ssl_, out, static_cast<int>(std::min<size_t>(room, 1 << 30)));
   if (ret > 0) {
     *n = static_cast<size_t>(ret);

@@ -52,6 +52,16 @@ class TlsStream {
   // Gives back the write buffer when nothing is pending in it.
   void ReleaseBuffers();
   bool write_pending() const { return pending_ > 0; }
+  // After a Read that returned kOk: whether it found the socket drained (a recv came back short,
+  // with OpenSSL reading ahead as much as its buffer takes) and nothing is left buffered in
+  // OpenSSL, so the caller may wait for the next readiness edge instead of reading again (the
+  // EAGAIN read every TLS read would otherwise end with).
+  bool Drained() const { return drained_ && SSL_has_pending(ssl_) == 0; }
+
+  // The BIO's callbacks (tls_stream.cc).
+  static int BioRead(BIO* bio, char* out, int size);
+  static int BioWrite(BIO* bio, const char* in, int size);
+  static long BioCtrl(BIO* bio, int cmd, long num, void* ptr);
 
   SSL* ssl() const { return ssl_; }
   // Why the last kError happened: "certificate verify failed: certificate has expired", ...
@@ -66,6 +76,8 @@ class TlsStream {
   static constexpr size_t kRecord = BufferPool::kBlockSize;  // one TLS record's plaintext
   SSL* ssl_;
   BufferPool* buffers_;
+  int fd_ = -1;
+  bool drained_ = false;
   std::unique_ptr<char[]> out_;  // the record being written
   size_t pending_ = 0;           // bytes of out_ given to SSL_write that it has not taken yet
   bool shutdown_ = false;

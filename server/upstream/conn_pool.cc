@@ -230,7 +230,7 @@ void ConnPool::Release(std::shared_ptr<UpstreamConn> conn, bool reusable,
 bool ConnPool::Unusable(UpstreamConn& conn) {
   if (conn.socket.peer_closed) return true;
   if (TlsStream* tls = conn.socket.tls()) {
-    if (SSL_pending(tls->ssl()) > 0) return true;  // decrypted bytes nobody asked for
+    if (SSL_has_pending(tls->ssl())) return true;  // bytes nobody asked for, read ahead
     if (!conn.socket.readable) return false;
     if (tls->Unusable()) return true;  // a close, an error, or stray records
     conn.socket.readable = false;      // drained (a session ticket, at most, was read)
