@@ -1,20 +1,15 @@
 #include "control/cert_reloader.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "control/state_file.h"
 #include "server/log/log.h"
 
 namespace rwproxy::control {
 
 namespace {
 std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return ReadWholeFile(path).value_or(std::string());
 }
 
 void LogLoaded(const char* what, const ServerTlsContexts& contexts,
